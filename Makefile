@@ -1,0 +1,51 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export FLASK_APP := consent_service
+
+.PHONY: install run test test-fast browser bench clean
+
+$(STAMP): setup.cfg setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Chromium for the browser tests (Debian's package; Playwright cannot download browsers here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
+
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo
+	@echo ""
+	@echo "Consent service on http://$(HOST):$(PORT)"
+	@echo "  demo portal page     http://$(HOST):$(PORT)/demo"
+	@echo "  cookie policy page   http://$(HOST):$(PORT)/sites/espace-locataire/cookies"
+	@echo "  current policy       http://$(HOST):$(PORT)/v1/sites/espace-locataire/policy"
+	@echo "  OpenAPI              http://$(HOST):$(PORT)/v1/openapi.json"
+	@echo "  back-office          http://$(HOST):$(PORT)/backoffice/"
+	@echo ""
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(BIN)/flask worker & \
+	  $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - 'consent_service:create_app()'
+
+test: install browser
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not e2e" -x -q
+
+bench: install
+	$(BIN)/python bench/consent_api.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .hypothesis

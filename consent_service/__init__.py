@@ -1,0 +1,69 @@
+"""The consent service: cookie consent with proof, data-subject rights, provable purges."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import cli, config, errors, security_headers
+from .extensions import api, db, limiter, migrate
+
+
+def create_app(config_overrides: dict | None = None, environ: dict | None = None) -> Flask:
+    """Build the application from ``environ`` (default: the process environment);
+    ``config_overrides`` wins over both."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(config.defaults())
+    app.config.update(config.from_environment(app.instance_path, environ))
+    app.config.update(config_overrides or {})
+    app.json.sort_keys = False
+    _configure_logging(app)
+
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    limiter.init_app(app)
+    api.init_app(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    errors.init_app(app)
+    security_headers.init_app(app)
+    cli.init_app(app)
+    _health(app)
+
+    from cookies import init_app as init_cookies
+
+    init_cookies(app)
+    return app
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _configure_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _health(app: Flask) -> None:
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz():
+        try:
+            db.session.execute(text("SELECT 1"))
+        except Exception:
+            db.session.rollback()
+            return jsonify(status="database unreachable"), 503
+        finally:
+            db.session.remove()
+        return jsonify(status="ready")

@@ -1,0 +1,53 @@
+"""Marshmallow fields that refuse what a database or a log should never see."""
+from __future__ import annotations
+
+import re
+
+from marshmallow import ValidationError, fields, validate
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class CleanString(fields.String):
+    """A string with a length limit and no NUL or control characters.
+
+    ``multiline`` keeps newlines and tabs (free-text messages); otherwise any control
+    character is refused.
+    """
+
+    def __init__(self, *, max_length: int = 200, min_length: int = 0, multiline: bool = False, **kwargs):
+        self._pattern = _CONTROL if multiline else _CONTROL_ONE_LINE
+        validators = list(kwargs.pop("validate", []) or [])
+        validators.insert(0, validate.Length(min=min_length, max=max_length))
+        super().__init__(validate=validators, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if self._pattern.search(text):
+            raise ValidationError("Control characters are not allowed.")
+        return text
+
+
+def identifier(max_length: int = 64, **kwargs) -> CleanString:
+    """Opaque ids: letters, digits, ``_`` and ``-``."""
+    extra = list(kwargs.pop("validate", []) or [])
+    pattern = validate.Regexp(r"^[A-Za-z0-9_-]+$", error="Use letters, digits, '_' or '-'.")
+    return CleanString(max_length=max_length, min_length=1, validate=[pattern, *extra], **kwargs)
+
+
+ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$"
+
+
+def account_id_is_valid(value: str) -> bool:
+    """Account ids are opaque but must never reach outside a folder or a URL segment."""
+    return bool(re.fullmatch(ACCOUNT_ID_PATTERN, value)) and ".." not in value
+
+
+class StrictBoolean(fields.Boolean):
+    """Only JSON ``true`` and ``false``; ``"yes"`` or ``1`` are refused rather than guessed."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value

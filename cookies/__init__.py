@@ -1,0 +1,16 @@
+"""Cookie consent: sites, versioned policies, proof of consent, signed cookies, the banner."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from consent_service.cli import register_demo_loader
+    from consent_service.extensions import api
+
+    from . import cli, demo, views
+
+    api.register_blueprint(views.sites_blp)
+    api.register_blueprint(views.consent_blp)
+    app.cli.add_command(cli.policy_cli)
+    register_demo_loader(app, "cookies", demo.load_demo_site)

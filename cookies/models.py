@@ -1,0 +1,89 @@
+"""Sites, immutable policy versions, append-only consent proofs and visitor links."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consent_service.extensions import db
+from consent_service.types import UTCDateTime
+
+ACTIONS = ("accept_all", "refuse_all", "custom", "continue", "withdraw")
+
+
+class Site(db.Model):
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    allowed_origins: Mapped[list] = mapped_column(JSON)
+    cookie_domain: Mapped[str | None] = mapped_column(String(253))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    policies: Mapped[list["Policy"]] = relationship(back_populates="site", order_by="Policy.version")
+
+
+class Policy(db.Model):
+    """One published version of a site's cookie policy; never edited once written."""
+
+    __tablename__ = "policies"
+    __table_args__ = (UniqueConstraint("site_id", "version", name="uq_policies_site_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    site: Mapped[Site] = relationship(back_populates="policies")
+
+
+class ConsentRecord(db.Model):
+    """The proof of one decision; append-only (only the erasure engine removes rows)."""
+
+    __tablename__ = "consent_records"
+    __table_args__ = (
+        CheckConstraint(f"action IN ({', '.join(repr(a) for a in ACTIONS)})", name="action"),
+        Index("ix_consent_records_visitor_recorded", "visitor_id", "recorded_at"),
+        Index("ix_consent_records_recorded_at", "recorded_at"),
+    )
+
+    consent_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    site: Mapped[str] = mapped_column(String(63))
+    policy_version: Mapped[int] = mapped_column(Integer)
+    texts_hash: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    categories: Mapped[dict] = mapped_column(JSON)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    visitor_id: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    page: Mapped[str | None] = mapped_column(Text)
+    gpc: Mapped[bool] = mapped_column(Boolean)
+    locale: Mapped[str] = mapped_column(String(8))
+
+
+class VisitorLink(db.Model):
+    """A banner visitor known to belong to a portal account."""
+
+    __tablename__ = "visitor_links"
+    __table_args__ = (UniqueConstraint("account_id", "visitor_id", name="uq_visitor_links_account_visitor"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    visitor_id: Mapped[str] = mapped_column(String(64), index=True)
+    linked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+@event.listens_for(ConsentRecord, "before_update")
+def _proofs_are_append_only(mapper, connection, target):
+    raise PermissionError("consent records are append-only")
+
+
+@event.listens_for(Policy, "before_update")
+def _policies_are_immutable(mapper, connection, target):
+    raise PermissionError("a published policy version is never edited")

@@ -1,0 +1,223 @@
+"""Marshmallow schemas of the cookie API (contract sections 3 and 4)."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from consent_service.fields import CleanString, StrictBoolean, identifier
+
+from .models import ACTIONS
+from .texts import TEXT_KEYS
+
+SITE_KEY = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,62}$", error="Use 1 to 63 lower-case letters, digits or '-'.")
+HOSTNAME = validate.Regexp(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+                           error="Not a host name.")
+COOKIE_NAME = validate.Regexp(r"^[!#$%&'+\-.^_`|~0-9A-Za-z]+\*?$", error="Not a cookie name.")
+
+
+def _origin(value: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path or parts.query or parts.fragment \
+            or parts.username or parts.password:
+        raise ValidationError("An origin is scheme://host[:port] with no path.")
+    try:
+        parts.port
+    except ValueError:
+        raise ValidationError("Bad port.") from None
+
+
+class SiteIn(Schema):
+    key = CleanString(required=True, max_length=63, validate=[SITE_KEY])
+    name = CleanString(required=True, min_length=1, max_length=200)
+    allowed_origins = fields.List(CleanString(max_length=300, validate=[_origin]), required=True,
+                                  validate=validate.Length(max=50))
+    cookie_domain = CleanString(max_length=253, allow_none=True, load_default=None, validate=[HOSTNAME])
+
+
+class SiteOut(Schema):
+    key = fields.String()
+    name = fields.String()
+    allowed_origins = fields.List(fields.String())
+    cookie_domain = fields.String(allow_none=True)
+    created_at = fields.DateTime(format="%Y-%m-%dT%H:%M:%SZ")
+
+
+class Label(Schema):
+    fr = CleanString(required=True, min_length=1, max_length=100)
+    en = CleanString(required=True, min_length=1, max_length=100)
+
+
+class Description(Schema):
+    fr = CleanString(required=True, max_length=2000, multiline=True)
+    en = CleanString(required=True, max_length=2000, multiline=True)
+
+
+class CategoryIn(Schema):
+    key = CleanString(required=True, max_length=32,
+                      validate=[validate.Regexp(r"^[a-z][a-z0-9_]*$", error="Use lower-case letters, digits, '_'.")])
+    required = StrictBoolean(required=True)
+    label = fields.Nested(Label, required=True)
+    description = fields.Nested(Description, required=True)
+
+
+class CookieIn(Schema):
+    name = CleanString(required=True, min_length=1, max_length=128, validate=[COOKIE_NAME])
+    category = CleanString(required=True, max_length=32)
+    description = fields.Nested(Description, required=True)
+    type = CleanString(load_default="", max_length=200)
+    purpose = CleanString(load_default="", max_length=200)
+    lifetime = CleanString(load_default="", max_length=100)
+
+
+class BannerTexts(Schema):
+    title = CleanString(required=True, min_length=1, max_length=200)
+    body = CleanString(required=True, min_length=1, max_length=2000, multiline=True)
+    accept_all = CleanString(required=True, min_length=1, max_length=60)
+    refuse_all = CleanString(required=True, min_length=1, max_length=60)
+    customize = CleanString(required=True, min_length=1, max_length=60)
+    learn_more = CleanString(required=True, min_length=1, max_length=60)
+    save = CleanString(required=True, min_length=1, max_length=60)
+    manage = CleanString(required=True, min_length=1, max_length=60)
+
+
+assert tuple(BannerTexts._declared_fields) == TEXT_KEYS
+
+
+class TextsIn(Schema):
+    fr = fields.Nested(BannerTexts, required=True)
+    en = fields.Nested(BannerTexts, required=True)
+
+
+class PolicyIn(Schema):
+    categories = fields.List(fields.Nested(CategoryIn), required=True, validate=validate.Length(min=1, max=20))
+    cookies = fields.List(fields.Nested(CookieIn), required=True, validate=validate.Length(max=200))
+    accept_validity_months = fields.Integer(load_default=13, strict=True, validate=validate.Range(min=1, max=24))
+    refuse_validity_months = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=24))
+    implied_consent_on_continue = StrictBoolean(load_default=False)
+    texts = fields.Nested(TextsIn, load_default=None)
+
+    @validates_schema
+    def _consistent(self, data, **kwargs):
+        keys = [c["key"] for c in data.get("categories", [])]
+        if len(set(keys)) != len(keys):
+            raise ValidationError("Category keys must be unique.", "categories")
+        names = [c["name"] for c in data.get("cookies", [])]
+        if len(set(names)) != len(names):
+            raise ValidationError("Cookie names must be unique.", "cookies")
+        unknown = {c["name"]: ["Unknown category."] for c in data.get("cookies", []) if c["category"] not in keys}
+        if unknown:
+            raise ValidationError(unknown, "cookies")
+
+
+class PolicyOut(Schema):
+    site = fields.String()
+    version = fields.Integer()
+    published_at = fields.String()
+    categories = fields.List(fields.Dict())
+    cookies = fields.List(fields.Dict())
+    accept_validity_months = fields.Integer()
+    refuse_validity_months = fields.Integer()
+    implied_consent_on_continue = fields.Boolean()
+    texts = fields.Dict()
+
+
+class Finding(Schema):
+    rule = fields.String()
+    severity = fields.String(validate=validate.OneOf(["error", "warning"]))
+    message = fields.String()
+
+
+class LintOut(Schema):
+    site = fields.String()
+    version = fields.Integer()
+    findings = fields.List(fields.Nested(Finding))
+
+
+def _page_url(value: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValidationError("The page must be an http(s) URL.")
+
+
+class ConsentIn(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    categories = fields.Dict(keys=CleanString(max_length=32), values=StrictBoolean(),
+                             validate=validate.Length(max=20))
+    visitor_id = identifier(validate=[validate.Length(min=8, max=64)])
+    locale = CleanString(load_default="fr", validate=[validate.OneOf(["fr", "en"])])
+    page = CleanString(max_length=2048, validate=[_page_url])
+
+    @validates_schema
+    def _categories_only_for_custom(self, data, **kwargs):
+        if data.get("action") != "custom" and "categories" in data:
+            raise ValidationError("Only a custom choice lists categories.", "categories")
+        if data.get("action") == "custom" and "categories" not in data:
+            raise ValidationError("A custom choice lists its categories.", "categories")
+
+
+class CookieValue(Schema):
+    value = fields.String()
+    max_age = fields.Integer()
+
+
+class ConsentCookies(Schema):
+    cookie_consent = fields.Nested(CookieValue)
+    r_ci = fields.Nested(CookieValue)
+
+
+class ConsentOut(Schema):
+    consent_id = fields.String()
+    visitor_id = fields.String()
+    site = fields.String()
+    policy_version = fields.Integer()
+    action = fields.String()
+    categories = fields.Dict(keys=fields.String(), values=fields.Boolean())
+    recorded_at = fields.String()
+    valid_until = fields.String()
+    cookies = fields.Nested(ConsentCookies)
+
+
+class ConsentStateOut(Schema):
+    show_banner = fields.Boolean()
+    reason = fields.String(allow_none=True)
+    categories = fields.Dict(keys=fields.String(), values=fields.Boolean())
+    consent_id = fields.String(allow_none=True)
+    policy_version = fields.Integer(allow_none=True)
+    valid_until = fields.String(allow_none=True)
+    gpc = fields.Boolean()
+
+
+class ProofOut(Schema):
+    consent_id = fields.String()
+    site = fields.String()
+    policy_version = fields.Integer()
+    texts_hash = fields.String()
+    action = fields.String()
+    categories = fields.Dict(keys=fields.String(), values=fields.Boolean())
+    recorded_at = fields.String()
+    valid_until = fields.String()
+    visitor_id = fields.String()
+    ip = fields.String(allow_none=True)
+    user_agent = fields.String(allow_none=True)
+    page = fields.String(allow_none=True)
+    gpc = fields.Boolean()
+    locale = fields.String()
+
+
+class ProofList(Schema):
+    items = fields.List(fields.Nested(ProofOut))
+
+
+class HistoryQuery(Schema):
+    visitor_id = identifier()
+    account_id = CleanString(max_length=128, min_length=1)
+
+    @validates_schema
+    def _exactly_one(self, data, **kwargs):
+        if ("visitor_id" in data) == ("account_id" in data):
+            raise ValidationError("Give exactly one of visitor_id or account_id.", "_schema")
+
+
+class VisitorLinkIn(Schema):
+    visitor_id = identifier(required=True, validate=[validate.Length(min=8, max=64)])

@@ -1,0 +1,112 @@
+"""Every database test runs on SQLite and, when one answers, on PostgreSQL."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from consent_service import clock, create_app
+from consent_service.extensions import db
+
+PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def _postgres_answers() -> bool:
+    if os.environ.get("TEST_SKIP_POSTGRES") == "1":
+        return False
+    try:
+        engine = sa.create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 2})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+BACKENDS = ["sqlite"] + (["postgresql"] if _postgres_answers() else [])
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    """A database for this session's tests: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+        return
+    name = f"consent_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"),
+            {"n": name})
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def backend(database_url) -> str:
+    return "postgresql" if database_url.startswith("postgresql") else "sqlite"
+
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "SECRET_KEY_FALLBACKS": [],
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+}
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Build an app on the session's database; extra config wins."""
+    made = []
+
+    def factory(**overrides):
+        config = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides}
+        application = create_app(config, environ={"SECRET_KEY": "test-secret-key"})
+        application.instance_path = str(tmp_path / "instance")
+        made.append(application)
+        return application
+
+    yield factory
+
+
+@pytest.fixture
+def app(make_app):
+    application = make_app()
+    with application.app_context():
+        db.drop_all()
+        db.create_all()
+        yield application
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+    clock.set_now(None)
+    from cookies.services import forget_cached_policy
+
+    forget_cached_policy()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def api_key(app):
+    """Make a key with the given scopes and return its Authorization header."""
+    from consent_service import apikeys
+
+    def factory(*scopes: str, name: str | None = None) -> dict:
+        key = apikeys.create_key(name or f"key-{uuid.uuid4().hex[:8]}", list(scopes))
+        db.session.commit()
+        return {"Authorization": f"Bearer {key}"}
+
+    return factory
