@@ -26,7 +26,10 @@ def _postgres_answers() -> bool:
         return False
 
 
-BACKENDS = ["sqlite"] + (["postgresql"] if _postgres_answers() else [])
+_PG = _postgres_answers()
+if os.environ.get("REQUIRE_POSTGRES") == "1" and not _PG:
+    raise RuntimeError(f"REQUIRE_POSTGRES=1 but no PostgreSQL answers at {PG_ADMIN_URL}")
+BACKENDS = ["sqlite"] + (["postgresql"] if _PG else [])
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
