@@ -324,11 +324,20 @@ def consent_state(policy: CurrentPolicy, raw_consent: str | None, raw_rci: str |
         return show("expired")
     if payload["ver"] != policy.version:
         return show("policy_changed")
-    granted = {k: bool(payload["cat"].get(k, False)) for k in policy.optional}
+    objected = objected_categories(payload["vid"])
+    granted = {k: bool(payload["cat"].get(k, False)) and k not in objected for k in policy.optional}
     return ConsentState(False, None, {**{k: True for k in policy.required}, **granted},
                         consent_id=payload["id"], policy_version=payload["ver"],
                         valid_until=clock.rfc3339(dt.datetime.fromtimestamp(payload["until"], dt.timezone.utc)),
                         gpc=gpc)
+
+
+def objected_categories(visitor_id: str) -> frozenset[str]:
+    """Categories the visitor's account objected to (GDPR art. 21), from the lookup another
+    package registers as ``app.extensions["consent_objections"]``; that lookup must answer from
+    a short-lived cache, not a database read per call."""
+    lookup = current_app.extensions.get("consent_objections")
+    return frozenset(lookup(visitor_id)) if lookup else frozenset()
 
 
 def get_proof(consent_id: str) -> ConsentRecord:
