@@ -53,6 +53,8 @@ def _http_error(err: HTTPException):
     headers.pop("Content-Type", None)
     if code == 429 and "Retry-After" not in headers:
         headers["Retry-After"] = str(_retry_after(err))
+    if code == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     if wants_json():
         data = getattr(err, "data", None) or {}
         errors = _flatten(data.get("messages")) if isinstance(data, dict) else None
