@@ -5,19 +5,38 @@ import functools
 import json
 
 from flask import current_app
-from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
-from itsdangerous.encoding import base64_encode
+from itsdangerous import BadData, BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_decode, base64_encode
 
 
 def _compact(obj) -> bytes:
     return json.dumps(obj, separators=(",", ":"), sort_keys=True).encode()
 
 
-class ReadableSerializer(URLSafeSerializer):
+class CanonicalMixin:
+    """Refuse base64 segments that are not spelled canonically.
+
+    A signature's last base64 character carries spare bits, so without this check a few
+    one-character changes to a token would still verify.
+    """
+
+    def loads(self, s, *args, **kwargs):
+        text = s.decode("ascii", "replace") if isinstance(s, bytes) else str(s)
+        for segment in text.split("."):
+            if segment and base64_encode(base64_decode(segment)).decode("ascii") != segment:
+                raise BadSignature("token is not canonically encoded")
+        return super().loads(s, *args, **kwargs)
+
+
+class ReadableSerializer(CanonicalMixin, URLSafeSerializer):
     """URL-safe signed JSON that is never compressed, so a page can read the payload."""
 
     def dump_payload(self, obj) -> bytes:
         return base64_encode(_compact(obj))
+
+
+class TimedSerializer(CanonicalMixin, URLSafeTimedSerializer):
+    """Signed, timestamped, canonically encoded (links sent by e-mail)."""
 
 
 def signing_keys() -> list[str]:
@@ -32,15 +51,15 @@ def _readable(keys: tuple[str, ...], salt: str) -> ReadableSerializer:
 
 
 @functools.lru_cache(maxsize=64)
-def _timed(keys: tuple[str, ...], salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(list(keys), salt=salt)
+def _timed(keys: tuple[str, ...], salt: str) -> TimedSerializer:
+    return TimedSerializer(list(keys), salt=salt)
 
 
 def readable(salt: str) -> ReadableSerializer:
     return _readable(tuple(signing_keys()), salt)
 
 
-def timed(salt: str) -> URLSafeTimedSerializer:
+def timed(salt: str) -> TimedSerializer:
     return _timed(tuple(signing_keys()), salt)
 
 

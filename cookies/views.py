@@ -6,8 +6,9 @@ from flask_smorest import Blueprint
 
 from consent_service import apikeys
 from consent_service.errors import fail
-from consent_service.extensions import db, limiter
+from consent_service.extensions import db
 from consent_service.fields import account_id_is_valid
+from consent_service.ratelimit import limit_from_config
 
 from . import cors, schemas, services
 from .services import CONSENT_COOKIE, RCI_COOKIE
@@ -16,14 +17,6 @@ sites_blp = Blueprint("sites", __name__, url_prefix="/v1/sites", description="Si
 consent_blp = Blueprint("consents", __name__, url_prefix="/v1", description="Consent decisions and their proof")
 consent_blp.after_request(cors.add_cors_headers)
 sites_blp.after_request(cors.add_cors_headers)
-
-
-def _consent_limit() -> str:
-    return current_app.config["CONSENT_RATE_LIMIT"]
-
-
-def _consent_limit_off() -> bool:
-    return str(current_app.config["CONSENT_RATE_LIMIT"]).strip().lower() == "off"
 
 
 def _site_or_404(key: str):
@@ -80,7 +73,7 @@ def current_policy(site):
     """The current policy version (public; revalidate with If-None-Match)."""
     policy = _current_or_404(site)
     headers = {"ETag": policy.etag, "Cache-Control": "no-cache"}
-    if policy.etag in request.if_none_match or "*" in request.if_none_match:
+    if request.if_none_match.contains(policy.etag.strip('"')) or request.if_none_match.star_tag:
         return Response(status=304, headers=headers)
     return Response(policy.body, status=200, headers=headers, mimetype="application/json")
 
@@ -118,7 +111,7 @@ def _set_consent_cookies(response: Response, decision: services.Decision, policy
 
 
 @consent_blp.route("/sites/<string:site>/consents", methods=["POST"])
-@limiter.limit(_consent_limit, exempt_when=_consent_limit_off)
+@limit_from_config("CONSENT_RATE_LIMIT")
 @consent_blp.arguments(schemas.ConsentIn)
 @consent_blp.response(201, schemas.ConsentOut)
 def record_consent(data, site):
