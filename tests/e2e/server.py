@@ -1,0 +1,136 @@
+"""Real HTTP servers for the browser tests and the banner benchmark: the service on SQLite, and a
+second "portal" server on another port serving pages that embed the banner."""
+from __future__ import annotations
+
+import copy
+import threading
+from pathlib import Path
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from consent_service import create_app
+from consent_service.extensions import db
+
+CHROMIUM = "/usr/bin/chromium"
+# Names under .portal.test resolve to 127.0.0.1, so a portal page can be truly cross-site.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-quic", "--no-first-run",
+                 "--host-resolver-rules=MAP *.portal.test 127.0.0.1"]
+
+
+class _Holder:
+    """A WSGI entry point whose app is set after the port is known (PUBLIC_BASE_URL needs it)."""
+
+    app = None
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+
+class _Server:
+    def __init__(self):
+        self.holder = _Holder()
+        self.http = make_server("127.0.0.1", 0, self.holder, threaded=True)
+        self.port = self.http.server_port
+        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.http.shutdown()
+        self.http.server_close()
+
+
+class Service(_Server):
+    """The consent service with the demo site, on a SQLite file."""
+
+    def __init__(self, folder: Path, **environ):
+        super().__init__()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {"SECRET_KEY": "e2e-secret", "DATABASE_URL": f"sqlite:///{folder / 'e2e.db'}",
+               "PUBLIC_BASE_URL": self.base, "DPO_EMAIL": "dpo@bailleur.example.fr",
+               **environ}
+        self.app = create_app({"POLICY_CACHE_SECONDS": 0}, environ=env)
+        self.app.logger.disabled = True
+        self.holder.app = self.app
+        from cookies.demo import load_demo_site
+
+        with self.app.app_context():
+            db.create_all()
+            load_demo_site()
+            db.session.commit()
+
+    def add_origins(self, *origins: str, site: str = "espace-locataire") -> None:
+        from cookies import services
+
+        with self.app.app_context():
+            found = services.get_site(site)
+            found.allowed_origins = sorted({*found.allowed_origins, *origins})
+            db.session.commit()
+
+    def new_site(self, key: str, origins: list[str], **policy_changes) -> str:
+        """A site of its own (so a test may publish versions without disturbing the others)."""
+        from cookies import services
+        from cookies.demo import DEMO_POLICY
+
+        with self.app.app_context():
+            site = services.create_site(key, key, origins, None)
+            services.publish_policy(site, {**copy.deepcopy(DEMO_POLICY), **policy_changes})
+            db.session.commit()
+        return key
+
+    def publish(self, key: str, **policy_changes) -> int:
+        from cookies import services
+        from cookies.demo import DEMO_POLICY
+
+        with self.app.app_context():
+            policy = services.publish_policy(services.get_site(key), {**copy.deepcopy(DEMO_POLICY), **policy_changes})
+            db.session.commit()
+            return policy.version
+
+    def records(self, site: str = "espace-locataire") -> list[dict]:
+        """Every proof recorded for ``site``, oldest first."""
+        from cookies.models import ConsentRecord
+
+        with self.app.app_context():
+            rows = db.session.execute(db.select(ConsentRecord).where(ConsentRecord.site == site)
+                                      .order_by(ConsentRecord.recorded_at)).scalars()
+            return [{"id": r.consent_id, "action": r.action, "categories": r.categories, "visitor_id": r.visitor_id,
+                     "locale": r.locale, "gpc": r.gpc, "page": r.page} for r in rows]
+
+
+PORTAL_PAGE = """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Portail {path}</title>
+<script>window.dataLayer = []; function gtag() {{ dataLayer.push(arguments); }}</script>
+<script src="{service}/banner.js" data-site="{site}" {attrs} defer></script>
+<script type="text/plain" data-consent-category="analytics">
+window.analyticsRuns = (window.analyticsRuns || 0) + 1;
+document.cookie = "_ga=GA1.1.42.42; path=/; max-age=99999";
+document.cookie = "_ga_XYZ=GS1.1.42; path=/; max-age=99999";
+</script>
+</head><body><h1>Portail {path}</h1><p><a href="/next">Page suivante</a></p></body></html>
+"""
+
+
+class Portal(_Server):
+    """Serves the same portal page on every path, embedding the banner from ``service``."""
+
+    def __init__(self, service: Service):
+        super().__init__()
+        self.service = service
+        self.settings = {"site": "espace-locataire", "lang": "fr", "attrs": ""}
+        self.holder.app = self._wsgi
+        self.base = f"http://127.0.0.1:{self.port}"
+        # Another site altogether (only the port matches), resolved by --host-resolver-rules.
+        self.cross_site = f"http://www.portal.test:{self.port}"
+
+    @Request.application
+    def _wsgi(self, request):
+        if request.path == "/favicon.ico":
+            return Response(status=404)
+        html = PORTAL_PAGE.format(service=self.service.base, path=request.path, **self.settings)
+        return Response(html, mimetype="text/html")
