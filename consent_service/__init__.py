@@ -7,7 +7,7 @@ from flask import Flask, jsonify
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, config, errors, security_headers
+from . import cli, config, errors, mail, security_headers
 from .extensions import api, db, limiter, migrate
 
 
@@ -33,11 +33,16 @@ def create_app(config_overrides: dict | None = None, environ: dict | None = None
     errors.init_app(app)
     security_headers.init_app(app)
     cli.init_app(app)
+    mail.init_app(app)
     _health(app)
 
     from cookies import init_app as init_cookies
 
     init_cookies(app)
+
+    from dsar import init_app as init_dsar
+
+    init_dsar(app)
     return app
 
 

@@ -1,0 +1,18 @@
+"""Data-subject requests: intake, identity, deadlines, the DPO workflow and its e-mails."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from consent_service.extensions import api
+    from consent_service.worker import register_job
+
+    from . import jobs, models, pages, views  # noqa: F401  (models: tables for create_all)
+
+    app.config.setdefault("DSAR_EMAIL_RATE_LIMIT", "5 per hour")
+    app.config.setdefault("DSAR_DIGEST_HOUR", 7)
+    api.register_blueprint(views.blp)
+    app.register_blueprint(pages.pages)
+    register_job(app, "dsar_reminders", jobs.send_reminders)
+    register_job(app, "dsar_digest", jobs.send_digest)

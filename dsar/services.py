@@ -1,0 +1,178 @@
+"""The rules shared by every part of a request's life: lookup, timeline, JSON, the register.
+
+Services flush, never commit. Other packages use :func:`get_request` and
+:class:`ExecutionError` from here (see ``docs/dsar.md``, "Plug-in points").
+"""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import secrets
+
+from consent_service import clock
+from consent_service.extensions import db
+
+from .models import OPEN_STATUSES, DsarEvent, DsarRequest
+
+log = logging.getLogger(__name__)
+
+SUBJECT = "subject"
+SYSTEM = "system"
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: easy to read aloud
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Conflict(RuntimeError):
+    """The request's current status does not allow the action."""
+
+    def __init__(self, message: str, status: str | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class Invalid(ValueError):
+    """A body that is well-formed but wrong for this request: ``errors`` per field."""
+
+    def __init__(self, errors: dict):
+        super().__init__("invalid")
+        self.errors = errors
+
+
+class ExecutionError(Exception):
+    """Raised by an executor registered in ``app.extensions["dsar_executors"]``: the
+    request is left unchanged and the API answers ``code`` with ``message`` and ``errors``."""
+
+    def __init__(self, code: int, message: str, errors: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.errors = errors
+
+
+def new_reference(year: int) -> str:
+    return f"DSAR-{year}-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+def get_request(reference: str, *, for_update: bool = False) -> DsarRequest:
+    """The request called ``reference``; raises :class:`NotFound`. ``for_update`` locks the
+    row on PostgreSQL for a transition (the version column guards SQLite)."""
+    query = db.select(DsarRequest).where(DsarRequest.reference == reference)
+    if for_update:
+        query = query.with_for_update()
+    found = db.session.execute(query).scalar_one_or_none()
+    if found is None:
+        raise NotFound("No such request.")
+    return found
+
+
+def add_event(dsar_request: DsarRequest, kind: str, actor: str, *, to_status: str | None = None,
+              note: str | None = None) -> DsarEvent:
+    """Append one event; with ``to_status`` the request moves there in the same flush."""
+    from_status = dsar_request.status
+    event = DsarEvent(request=dsar_request, at=clock.now(), kind=kind, actor=actor, from_status=from_status,
+                      to_status=to_status or from_status, note=note)
+    if to_status:
+        dsar_request.status = to_status
+    db.session.add(event)
+    db.session.flush()
+    log.info("dsar %s: %s by %s (%s -> %s)", dsar_request.reference, kind,
+             actor if actor in (SUBJECT, SYSTEM) else "api key", from_status, event.to_status)
+    return event
+
+
+def is_open(dsar_request: DsarRequest) -> bool:
+    return dsar_request.status in OPEN_STATUSES
+
+
+def is_overdue(dsar_request: DsarRequest) -> bool:
+    return is_open(dsar_request) and clock.utc(dsar_request.due_at) < clock.now()
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def list_requests(*, status: str | None = None, overdue: bool | None = None, type: str | None = None,
+                  channel: str | None = None, limit: int = 500) -> list[DsarRequest]:
+    """Requests matching the filters, newest first."""
+    query = db.select(DsarRequest)
+    if status:
+        query = query.where(DsarRequest.status == status)
+    if type:
+        query = query.where(DsarRequest.type == type)
+    if channel:
+        query = query.where(DsarRequest.channel == channel)
+    if overdue is not None:
+        late = db.and_(DsarRequest.status.in_(OPEN_STATUSES), DsarRequest.due_at < clock.now())
+        query = query.where(late if overdue else db.not_(late))
+    query = query.order_by(DsarRequest.received_at.desc(), DsarRequest.id.desc()).limit(limit)
+    return list(db.session.execute(query).scalars())
+
+
+def event_json(event: DsarEvent) -> dict:
+    return {"at": clock.rfc3339(event.at), "kind": event.kind, "actor": event.actor,
+            "from_status": event.from_status, "to_status": event.to_status, "note": event.note}
+
+
+def request_json(dsar_request: DsarRequest, *, detail: bool = False) -> dict:
+    """The contract's JSON for a request; the detail adds the subject, the outcome, the
+    timeline (oldest first) and the e-mails sent about it."""
+    body = {
+        "reference": dsar_request.reference, "type": dsar_request.type, "status": dsar_request.status,
+        "channel": dsar_request.channel, "received_at": clock.rfc3339(dsar_request.received_at),
+        "due_on": dsar_request.due_on.isoformat(), "due_at": clock.rfc3339(dsar_request.due_at),
+        "extended": dsar_request.extended, "overdue": is_overdue(dsar_request),
+    }
+    if not detail:
+        return body
+    from consent_service.mail import OutboxMessage
+
+    mails = db.session.execute(db.select(OutboxMessage).where(OutboxMessage.ref == dsar_request.reference)
+                               .order_by(OutboxMessage.id)).scalars()
+    body.update({
+        "email": dsar_request.email, "full_name": dsar_request.full_name, "account_id": dsar_request.account_id,
+        "locale": dsar_request.locale, "message": dsar_request.message,
+        "verification_method": dsar_request.verification_method,
+        "verified_at": clock.rfc3339(dsar_request.verified_at),
+        "extension_reason": dsar_request.extension_reason, "rejection_ground": dsar_request.rejection_ground,
+        "outcome": dsar_request.outcome, "export_url": dsar_request.export_url, "purge_id": dsar_request.purge_id,
+        "closed_at": clock.rfc3339(dsar_request.closed_at),
+        "events": [event_json(e) for e in dsar_request.events],
+        "mails": [{"id": m.id, "subject": m.subject, "status": m.status, "attempts": m.attempts,
+                   "last_error": m.last_error, "created_at": clock.rfc3339(m.created_at),
+                   "sent_at": clock.rfc3339(m.sent_at)} for m in mails],
+    })
+    return body
+
+
+REGISTER_COLUMNS = ("reference", "type", "status", "channel", "received_at", "due_on", "due_at", "extended",
+                    "overdue", "verification_method", "verified_at", "rejection_ground", "closed_at",
+                    "full_name", "email", "account_id")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    """A CSV cell a spreadsheet will not run: text starting like a formula gets a leading '."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def register_csv(requests: list[DsarRequest]) -> str:
+    """The register of requests for the DPO (CSV, one line per request, newest first)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(REGISTER_COLUMNS)
+    for r in requests:
+        row = request_json(r)
+        row.update({"verification_method": r.verification_method, "verified_at": clock.rfc3339(r.verified_at),
+                    "rejection_ground": r.rejection_ground, "closed_at": clock.rfc3339(r.closed_at),
+                    "full_name": r.full_name, "email": r.email, "account_id": r.account_id})
+        writer.writerow([_cell(row[column]) for column in REGISTER_COLUMNS])
+    return out.getvalue()

@@ -1,0 +1,261 @@
+"""The request API under ``/v1/dsar`` (thin views: parse, call a service, commit, answer)."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from flask import Response, current_app, g, request
+from flask_smorest import Blueprint
+from sqlalchemy.orm.exc import StaleDataError
+
+from consent_service import apikeys, clock
+from consent_service.errors import fail
+from consent_service.extensions import db, limiter
+
+from . import inbound_email, intake, schemas, services, workflow
+from .services import SUBJECT, SYSTEM
+
+blp = Blueprint("dsar", __name__, url_prefix="/v1/dsar", description="Data-subject requests")
+
+INBOUND_LIMIT = 10 * 1024 * 1024
+ADMIN = "dsar:admin"
+
+
+# --- rate limits of the public form ------------------------------------------------------------
+
+
+def _limit_off(name: str) -> bool:
+    return str(current_app.config.get(name, "")).strip().lower() == "off"
+
+
+def _limit(name: str) -> str:
+    # "off" is not a limit string: hand the limiter a valid one that exempt_when then skips.
+    return "1 per second" if _limit_off(name) else current_app.config[name]
+
+
+def _address_limit() -> str:
+    return _limit("DSAR_RATE_LIMIT")
+
+
+def _email_limit() -> str:
+    return _limit("DSAR_EMAIL_RATE_LIMIT")
+
+
+def _email_key() -> str | None:
+    """The per-address bucket: a keyed hash of the normalised e-mail (counters and the
+    limiter's logs never hold the address), or None to skip this limit when the body has
+    no readable address (such a body is refused as 400/413/422 anyway)."""
+    if not request.is_json or (request.content_length or 0) > (request.max_content_length or 0):
+        return None
+    try:
+        body = request.get_json(silent=True)
+    except Exception:  # an over-long or broken stream: the view answers it
+        return None
+    address = body.get("email") if isinstance(body, dict) else None
+    if not isinstance(address, str) or "@" not in address or len(address) > 254:
+        return None
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), intake.normalise_email(address).encode(),
+                      hashlib.sha256).hexdigest()
+    return f"dsar-email:{digest[:32]}"
+
+
+def _accepted_only(response: Response) -> bool:
+    return response.status_code == 202
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _actor() -> str:
+    return g.get("api_key_name") or SYSTEM
+
+
+def _commit() -> None:
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        fail(409, "The request changed at the same time; reload it and try again.")
+
+
+def _act(action, *args):
+    """Run a workflow action, commit it with its queued e-mail, answer the detail."""
+    try:
+        dsar_request = action(*args)
+    except services.NotFound as err:
+        db.session.rollback()
+        fail(404, str(err))
+    except services.Invalid as err:
+        db.session.rollback()
+        fail(422, errors=err.errors)
+    except services.Conflict as err:
+        db.session.rollback()
+        fail(409, str(err), {"current_status": [err.status]} if err.status else None)
+    except services.ExecutionError as err:
+        db.session.rollback()
+        fail(err.code, err.message, err.errors)
+    except StaleDataError:
+        db.session.rollback()
+        fail(409, "The request changed at the same time; reload it and try again.")
+    _commit()
+    return services.request_json(dsar_request, detail=True)
+
+
+# --- the subject's form --------------------------------------------------------------------------
+
+
+@blp.route("/requests", methods=["POST"])
+@limiter.limit(_address_limit, exempt_when=lambda: _limit_off("DSAR_RATE_LIMIT"))
+@limiter.limit(_email_limit, key_func=_email_key, exempt_when=lambda: _limit_off("DSAR_EMAIL_RATE_LIMIT"),
+               deduct_when=_accepted_only, scope="dsar-email")
+@blp.arguments(schemas.PublicRequestIn)
+@blp.response(202, schemas.Accepted)
+def submit_request(data):
+    """A data subject's request (public, rate limited). The answer never says whether an
+    account exists: it is the same whatever the account id and birth date."""
+    result = intake.open_request(channel="web", actor=SUBJECT, **data)
+    if not result.folded:
+        intake.try_identity_verifier(result.request)
+    _commit()
+    r = result.request
+    return {"reference": r.reference, "status": "awaiting_verification", "received_at": clock.rfc3339(r.received_at),
+            "due_on": r.due_on.isoformat(), "due_at": clock.rfc3339(r.due_at)}
+
+
+@blp.route("/requests/intake", methods=["POST"])
+@apikeys.require_scope(ADMIN)
+@blp.arguments(schemas.IntakeIn)
+@blp.response(201, schemas.RequestDetail)
+def intake_request(data):
+    """A request the DPO received by post, e-mail or phone, with its real receipt time."""
+    note = data.pop("note", None)
+    result = intake.open_request(actor=_actor(), notify_dpo=False, note=note, **data)
+    _commit()
+    return services.request_json(result.request, detail=True)
+
+
+@blp.route("/inbound-email", methods=["POST"])
+@apikeys.require_scope("dsar:inbound")
+@blp.response(202, schemas.InboundAccepted)
+@blp.doc(requestBody={"required": True, "content": {
+    media: {"schema": {"type": "string", "format": "binary"}} for media in ("message/rfc822", "application/octet-stream")}})
+def inbound_email_view():
+    """A raw e-mail (``message/rfc822``, at most 10 MiB) sent to the DPO's address becomes a
+    case with ``channel: "email"``; a duplicate within minutes joins the open case."""
+    request.max_content_length = INBOUND_LIMIT
+    if (request.content_length or 0) > INBOUND_LIMIT:
+        fail(413, "The message is larger than 10 MiB.")
+    if request.mimetype not in ("message/rfc822", "application/octet-stream", "text/plain"):
+        fail(415, "Send the raw message as message/rfc822.")
+    raw = request.get_data(cache=False)
+    try:
+        parsed = inbound_email.parse(raw)
+    except inbound_email.MalformedMessage as err:
+        fail(422, str(err))
+    note = f"Received by e-mail ({parsed.attachments} attachment(s) ignored)."
+    message = f"{parsed.subject}\n\n{parsed.text}".strip() or None
+    if parsed.automatic:
+        note += " Automatic message: no acknowledgement sent."
+    result = intake.open_request(type=parsed.type, channel="email", actor=SYSTEM, email=parsed.sender,
+                                 full_name=parsed.display_name, message=message, locale=parsed.locale,
+                                 acknowledge=not parsed.automatic, note=note)
+    _commit()
+    return {"reference": result.request.reference}
+
+
+# --- the DPO's register -----------------------------------------------------------------------
+
+
+@blp.route("/requests", methods=["GET"])
+@apikeys.require_scope(ADMIN)
+@blp.arguments(schemas.ListQuery, location="query")
+@blp.response(200, schemas.RequestList)
+def list_requests(query):
+    """Requests, newest first; ``overdue=true`` keeps the open ones past their deadline."""
+    return {"items": [services.request_json(r) for r in services.list_requests(**query)]}
+
+
+@blp.route("/requests.csv", methods=["GET"])
+@apikeys.require_scope(ADMIN)
+@blp.arguments(schemas.ListQuery, location="query")
+@blp.response(200, content_type="text/csv", description="The register of requests (CSV, UTF-8).")
+def register_csv(query):
+    """The register of requests for the DPO (CSV; cells that could run as formulas are quoted)."""
+    body = services.register_csv(services.list_requests(**query))
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="dsar-register.csv"', "Cache-Control": "no-store"})
+
+
+@blp.route("/requests/<string:reference>", methods=["GET"])
+@apikeys.require_scope(ADMIN)
+@blp.response(200, schemas.RequestDetail)
+def get_request(reference):
+    """One request with its timeline (oldest first) and its e-mails."""
+    try:
+        return services.request_json(services.get_request(reference), detail=True)
+    except services.NotFound as err:
+        fail(404, str(err))
+
+
+@blp.route("/requests/<string:reference>", methods=["PATCH"])
+@apikeys.require_scope(ADMIN)
+@blp.arguments(schemas.ClassifyIn)
+@blp.response(200, schemas.RequestDetail)
+def classify_request(data, reference):
+    """Set the request's type."""
+    return _act(workflow.classify, reference, data["type"], _actor())
+
+
+@blp.route("/requests/<string:reference>/verify", methods=["POST"])
+@apikeys.require_scope(ADMIN)
+@blp.arguments(schemas.VerifyIn)
+@blp.response(200, schemas.RequestDetail)
+def verify_request(data, reference):
+    """The DPO verified the subject's identity by another method, with a note."""
+    return _act(workflow.verify, reference, data["method"], data["note"], _actor())
+
+
+@blp.route("/requests/<string:reference>/extend", methods=["POST"])
+@apikeys.require_scope(ADMIN)
+@blp.arguments(schemas.ExtendIn)
+@blp.response(200, schemas.RequestDetail)
+def extend_request(data, reference):
+    """Extend the deadline to three months after receipt (once, before the first deadline)."""
+    return _act(workflow.extend, reference, data["reason"], _actor())
+
+
+@blp.route("/requests/<string:reference>/execute", methods=["POST"])
+@apikeys.require_scope(ADMIN)
+@blp.arguments(schemas.ExecuteIn)
+@blp.response(200, schemas.RequestDetail)
+def execute_request(data, reference):
+    """Carry the request out with the executor registered for its type (``changes`` for a rectification)."""
+    return _act(workflow.execute, reference, data, _actor())
+
+
+@blp.route("/requests/<string:reference>/reject", methods=["POST"])
+@apikeys.require_scope(ADMIN)
+@blp.arguments(schemas.RejectIn)
+@blp.response(200, schemas.RequestDetail)
+def reject_request(data, reference):
+    """Refuse the request, with a ground and a reason the subject receives."""
+    return _act(workflow.reject, reference, data["ground"], data["reason"], _actor())
+
+
+@blp.route("/requests/<string:reference>/complete", methods=["POST"])
+@apikeys.require_scope(ADMIN)
+@blp.arguments(schemas.CompleteIn)
+@blp.response(200, schemas.RequestDetail)
+def complete_request(data, reference):
+    """Close the handled request; the subject receives the summary."""
+    return _act(workflow.complete, reference, data["summary"], _actor())
+
+
+@blp.route("/requests/<string:reference>/withdraw", methods=["POST"])
+@apikeys.require_scope(ADMIN)
+@blp.arguments(schemas.WithdrawIn)
+@blp.response(200, schemas.RequestDetail)
+def withdraw_request(data, reference):
+    """Record that the subject withdrew the request."""
+    return _act(workflow.withdraw, reference, data.get("note"), _actor())
+

@@ -1,0 +1,41 @@
+"""Builders shared by the request tests."""
+from __future__ import annotations
+
+import re
+
+from consent_service.extensions import db
+from consent_service.mail import OutboxMessage
+
+FORM = {"type": "access", "email": "Locataire@Example.fr", "full_name": "Camille Martin", "locale": "fr",
+        "message": "Je souhaite une copie de mes données."}
+
+
+def submit(client, **changes):
+    body = {**FORM, **changes}
+    body = {k: v for k, v in body.items() if v is not ...}
+    return client.post("/v1/dsar/requests", json=body)
+
+
+def intake(client, admin, **changes):
+    body = {"type": "erasure", "channel": "post", "received_at": "2027-01-31T09:00:00Z",
+            "full_name": "Dominique Petit", "email": "dominique@example.fr", **changes}
+    return client.post("/v1/dsar/requests/intake", json=body, headers=admin)
+
+
+def outbox(to: str | None = None) -> list[OutboxMessage]:
+    query = db.select(OutboxMessage).order_by(OutboxMessage.id)
+    if to:
+        query = query.where(OutboxMessage.to == to)
+    return list(db.session.execute(query).scalars())
+
+
+def detail(client, admin, reference):
+    response = client.get(f"/v1/dsar/requests/{reference}", headers=admin)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def verify_link(message: OutboxMessage) -> str:
+    found = re.search(r"http://127\.0\.0\.1:8000(/dsar/verify\?token=[A-Za-z0-9_.\-]+)", message.text)
+    assert found, "no verification link in the mail"
+    return found.group(1)
