@@ -194,7 +194,7 @@ cat[i.name] = i.checked;
 decide('custom', cat);
 };
 el('a', {href: base + '/sites/' + encodeURIComponent(site) + '/cookies' + (lang == 'en' ? '?lang=en' : '')}, T.learn_more, r2).onclick = function () {
-ss(1);
+if (policy.implied_consent_on_continue) ss(1);
 };
 if (!optional.length) custom.hidden = true;
 box.onkeydown = function (e) {
@@ -250,13 +250,14 @@ st.textContent = CSS;
 d.head.appendChild(st);
 launcher = el('button', {type: 'button', id: 'cc-m', lang: lang}, T.manage, d.body);
 launcher.onclick = open;
-var c = stored(), seen = !manual && ss();
-if (!manual) ss(0);
+// sessionStorage is only touched when the policy has implied consent (its first use is slow).
+var implied = p.implied_consent_on_continue && !manual, c = stored(), seen = implied && ss();
+if (implied) ss(0);
 if (c) return apply(c.cat);
 apply({}, 1);
 // The seed's implied consent: navigating on after "En savoir plus" records "continue", only
 // when the policy says so and never under Global Privacy Control.
-if (seen && p.implied_consent_on_continue && !gpc) return decide('continue');
+if (seen && !gpc) return decide('continue');
 if (!manual) show();
 });
 w.consentBanner = {open: open, get: function () {

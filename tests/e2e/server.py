@@ -20,12 +20,20 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 class _Holder:
-    """A WSGI entry point whose app is set after the port is known (PUBLIC_BASE_URL needs it)."""
+    """A WSGI entry point whose app is set after the port is known (PUBLIC_BASE_URL needs it);
+    it keeps (path, status) of every request it answered in ``hits``."""
 
     app = None
 
+    def __init__(self):
+        self.hits: list[tuple[str, int]] = []
+
     def __call__(self, environ, start_response):
-        return self.app(environ, start_response)
+        def start(status, headers, exc_info=None):
+            self.hits.append((environ.get("PATH_INFO", ""), int(status.split()[0])))
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
 
 
 class _Server:
@@ -47,13 +55,14 @@ class _Server:
 class Service(_Server):
     """The consent service with the demo site, on a SQLite file."""
 
-    def __init__(self, folder: Path, **environ):
+    def __init__(self, folder: Path, config: dict | None = None, **environ):
         super().__init__()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {"SECRET_KEY": "e2e-secret", "DATABASE_URL": f"sqlite:///{folder / 'e2e.db'}",
                "PUBLIC_BASE_URL": self.base, "DPO_EMAIL": "dpo@bailleur.example.fr",
                **environ}
-        self.app = create_app({"POLICY_CACHE_SECONDS": 0}, environ=env)
+        # The tests publish versions and expect to see them at once: no policy cache by default.
+        self.app = create_app({"POLICY_CACHE_SECONDS": 0, **(config or {})}, environ=env)
         self.app.logger.disabled = True
         self.holder.app = self.app
         from cookies.demo import load_demo_site

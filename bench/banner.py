@@ -1,0 +1,170 @@
+"""What the banner costs a portal page, measured in Chromium beside the same page without it.
+
+    .venv/bin/python bench/banner.py [--runs 15]
+
+For the demo page (/demo) and its baseline (/demo?banner=0, the same page with no banner), each
+run in a fresh browser context (empty cache, no cookies: a first visit, so the banner shows):
+  - gzip bytes of what the banner loads (banner.js + the policy JSON, gzip level 6 as a server
+    would send them; the dev server itself does not compress),
+  - time from DOMContentLoaded to the banner visible (the frame after the dialog is inserted),
+  - main-thread JavaScript time spent in banner.js (V8 sampling profiler at 100 µs: samples whose
+    stack holds a banner.js frame), beside all JavaScript on the page,
+  - DOMContentLoaded and load times of both pages,
+then a returning visit (after a refusal: banner.js from cache, the policy revalidated with a 304).
+Medians over the runs; the service runs as the browser tests run it (werkzeug, SQLite, one process).
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, Service  # noqa: E402
+
+TIMING = """(() => {
+  const b = window.__bench = {};
+  document.addEventListener('DOMContentLoaded', () => { b.dcl = performance.now(); });
+  addEventListener('load', () => { b.load = performance.now(); });
+  new MutationObserver((_, o) => {
+    if (!document.getElementById('cc-b')) return;
+    o.disconnect();
+    requestAnimationFrame(() => setTimeout(() => { b.visible = performance.now(); }));
+  }).observe(document, {childList: true, subtree: true});
+})()"""
+IDLE = {"(idle)", "(program)", "(root)", "(garbage collector)"}
+
+
+def js_times(profile: dict) -> tuple[float, float]:
+    """(ms in banner.js, ms in any JavaScript) from a V8 CPU profile."""
+    nodes = {n["id"]: n for n in profile["nodes"]}
+    parent = {child: n["id"] for n in profile["nodes"] for child in n.get("children", [])}
+
+    def in_banner(node_id):
+        while node_id is not None:
+            if nodes[node_id]["callFrame"]["url"].endswith("/banner.js"):
+                return True
+            node_id = parent.get(node_id)
+        return False
+
+    banner = total = 0.0
+    samples, deltas = profile.get("samples", []), profile.get("timeDeltas", [])
+    for sample, duration in zip(samples, deltas[1:]):
+        if nodes[sample]["callFrame"]["functionName"] in IDLE:
+            continue
+        total += duration
+        if in_banner(sample):
+            banner += duration
+    return banner / 1000, total / 1000
+
+
+def visit(context, url: str, banner: bool) -> dict:
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Profiler.enable")
+    cdp.send("Profiler.setSamplingInterval", {"interval": 100})
+    bodies = {}
+
+    def keep(response):
+        if response.url.endswith("/banner.js") or response.url.endswith("/policy"):
+            bodies[response.url.rsplit("/", 1)[1]] = (response.status, response.body() if response.status == 200 else b"")
+
+    page.on("response", keep)
+    cdp.send("Profiler.start")
+    page.goto(url, wait_until="load")
+    if banner:
+        page.wait_for_function("() => window.__bench.visible || (document.getElementById('cc-m') && !document.getElementById('cc-b'))")
+    page.wait_for_timeout(100)
+    profile = cdp.send("Profiler.stop")["profile"]
+    timing = page.evaluate("window.__bench")
+    in_banner, all_js = js_times(profile)
+    result = {"dcl": timing["dcl"], "load": timing["load"], "banner_js_ms": in_banner, "all_js_ms": all_js,
+              "bodies": bodies}
+    if timing.get("visible"):
+        result["to_visible"] = timing["visible"] - timing["dcl"]
+    return result, page
+
+
+def baseline_visit(browser, service, rows: list) -> None:
+    context = browser.new_context()
+    context.add_init_script(TIMING)
+    result, page = visit(context, f"{service.base}/demo?banner=0", banner=False)
+    rows.append(result)
+    page.close()
+    context.close()
+
+
+def median(rows, key):
+    values = [r[key] for r in rows if key in r]
+    return statistics.median(values) if values else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    # The production policy cache (2 s), unlike the browser tests which turn it off.
+    service = Service(Path(tempfile.mkdtemp(prefix="bench-banner-")), config={"POLICY_CACHE_SECONDS": 2.0}).start()
+    first, baseline, returning = [], [], []
+    sizes = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for url in (f"{service.base}/demo", f"{service.base}/demo?banner=0"):  # warm the server up
+            page = browser.new_page()
+            page.goto(url)
+            page.close()
+        for run in range(args.runs):
+            if run % 2:  # alternate which page goes first, so neither gets a systematic head start
+                baseline_visit(browser, service, baseline)
+            context = browser.new_context()
+            context.add_init_script(TIMING)
+            page_result, page = visit(context, f"{service.base}/demo", banner=True)
+            first.append(page_result)
+            for name, (status, body) in page_result["bodies"].items():
+                sizes[name] = (len(body), len(gzip.compress(body, 6)))
+            with page.expect_response(lambda r: r.url.endswith("/consents")):
+                page.get_by_role("button", name="Tout refuser", exact=True).click()
+            page.close()
+            mark = len(service.holder.hits)
+            page_result, page = visit(context, f"{service.base}/demo?page=2", banner=True)
+            returning.append(page_result)
+            statuses = {path.rsplit("/", 1)[1]: status for path, status in service.holder.hits[mark:]
+                        if path.endswith(("/banner.js", "/policy"))}
+            page.close()
+            context.close()
+            if not run % 2:
+                baseline_visit(browser, service, baseline)
+        browser.close()
+    service.stop()
+
+    raw = sum(s[0] for s in sizes.values())
+    zipped = sum(s[1] for s in sizes.values())
+    print(f"banner bench: {args.runs} runs, Chromium, werkzeug dev server on SQLite (medians)")
+    print()
+    print("bytes the banner loads (gzip -6):")
+    for name, (plain, packed) in sorted(sizes.items()):
+        print(f"  {name:<12} {plain:>7} B raw  {packed:>6} B gzip")
+    print(f"  {'total':<12} {raw:>7} B raw  {zipped:>6} B gzip")
+    print(f"  returning visit: banner.js {statuses.get('banner.js', 'from the browser cache')}, "
+          f"policy {statuses.get('policy', 'from the browser cache')} (server status; 304 has no body)")
+    print()
+    print(f"{'':<34}{'baseline':>10}{'banner':>10}{'ratio':>8}")
+    for label, key in (("DOMContentLoaded (ms)", "dcl"), ("load event (ms)", "load"),
+                       ("all JavaScript, main thread (ms)", "all_js_ms")):
+        b, f = median(baseline, key), median(first, key)
+        print(f"{label:<34}{b:>10.1f}{f:>10.1f}{f / b if b else float('nan'):>8.2f}")
+    print()
+    print(f"first visit:  DOMContentLoaded -> banner visible  {median(first, 'to_visible'):6.1f} ms")
+    print(f"first visit:  main-thread time in banner.js      {median(first, 'banner_js_ms'):6.1f} ms")
+    print(f"return visit: main-thread time in banner.js      {median(returning, 'banner_js_ms'):6.1f} ms")
+    print(f"return visit: all JavaScript, main thread        {median(returning, 'all_js_ms'):6.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
