@@ -141,7 +141,12 @@ if (d.cookie.indexOf('cookie_consent=' + k.cookie_consent.value) < 0) {
 for (var n in k) d.cookie = n + '=' + k[n].value + '; path=/; max-age=' + k[n].max_age + '; samesite=lax' + (location.protocol == 'https:' ? '; secure' : '');
 }
 apply(res.categories);
-});
+}).catch(warn);
+}
+
+// A failure turns nothing on: the banner simply shows again on the next page.
+function warn(e) {
+if (w.console) console.warn('consent banner:', e.message);
 }
 
 function close() {
@@ -257,9 +262,10 @@ if (c) return apply(c.cat);
 apply({}, 1);
 // The seed's implied consent: navigating on after "En savoir plus" records "continue", only
 // when the policy says so and never under Global Privacy Control.
-if (seen && !gpc) return decide('continue');
-if (!manual) show();
+if (seen && !gpc) decide('continue');
+else if (!manual) show();
 });
+ready.catch(warn);
 w.consentBanner = {open: open, get: function () {
 return granted;
 }};

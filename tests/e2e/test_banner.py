@@ -388,6 +388,32 @@ def test_english_from_data_lang(page, portal):
     expect_visible(button(page, "Refuse all"))
 
 
+def test_policy_texts_are_shown_as_text_never_as_html(page, portal, service):
+    from cookies.texts import DEFAULT_TEXTS
+
+    texts = {locale: dict(values) for locale, values in DEFAULT_TEXTS.items()}
+    texts["fr"]["title"] = '<img src=x onerror="window.pwned=1">Titre'
+    texts["fr"]["accept_all"] = "<b>Oui</b>"
+    portal.settings["site"] = service.new_site("hostile", [portal.base], texts=texts)
+    page.goto(f"{portal.base}/")
+    expect_visible(page.get_by_role("dialog", name=texts["fr"]["title"]))
+    expect_visible(button(page, "<b>Oui</b>"))
+    assert page.evaluate("window.pwned") is None and page.locator("#cc-b img, #cc-b b:text('Oui')").count() == 0
+
+
+def test_an_unknown_site_shows_nothing_and_turns_nothing_on(page, portal):
+    portal.settings["site"] = "no-such-site"
+    errors = []
+    page.on("pageerror", lambda e: errors.append(e))
+    warnings = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    page.goto(f"{portal.base}/")
+    page.wait_for_timeout(500)
+    assert any("consent banner" in w for w in warnings)
+    assert page.locator("#cc-b, #cc-m").count() == 0 and analytics_runs(page, "analyticsRuns") == 0
+    assert errors == []
+
+
 # --- embedding from another origin or another site -------------------------------------------
 
 SPY = """(() => {
@@ -417,6 +443,7 @@ def test_cross_site_embedding_writes_cookies_and_deletes_ga_on_host_and_domain(p
     expect_visible(dialog(page))
     choose(page, "Tout accepter")
     page.wait_for_function("() => window.analyticsRuns === 1")
+    page.wait_for_function("() => window.externalAnalyticsRuns === 1")  # an external tag (src) runs too
     assert {"cookie_consent", "r_ci"} <= set(page.evaluate("window.scriptWrites"))
     names = {c["name"] for c in context.cookies(host)}
     assert {"cookie_consent", "r_ci", "_ga", "_ga_XYZ"} <= names
