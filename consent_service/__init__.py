@@ -43,6 +43,10 @@ def create_app(config_overrides: dict | None = None, environ: dict | None = None
     from dsar import init_app as init_dsar
 
     init_dsar(app)
+
+    from datamap import init_app as init_datamap
+
+    init_datamap(app)
     return app
 
 

@@ -1,0 +1,234 @@
+"""What can be done to one store of the data map: read a subject's rows or files, erase them
+in bounded batches, sweep what is past its retention, find residue.
+
+``sql`` stores are any SQLAlchemy database (tables reflected at start); ``files`` stores are a
+folder per subject below a root. Each batch is its own short transaction in the store.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Iterator
+
+import sqlalchemy as sa
+
+from consent_service import clock
+from consent_service.fields import account_id_is_valid
+
+from .loader import SUBJECT_PLACEHOLDER, Store, Table
+
+FETCH_CHUNK = 1000
+
+
+class BadAccountId(ValueError):
+    """The account id cannot name a folder or a row safely."""
+
+
+# --- sql --------------------------------------------------------------------------------
+
+
+def subject_value(table: Table, account_id: str):
+    """The account id as the subject column stores it (an integer column takes digits only)."""
+    column = table.sa_table.c[table.subject_column]
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        python_type = str
+    if python_type is int:
+        return int(account_id) if account_id.isdigit() else None
+    return account_id
+
+
+def _subject_filter(table: Table, account_id: str):
+    value = subject_value(table, account_id)
+    column = table.sa_table.c[table.subject_column]
+    return column == value if value is not None else sa.false()
+
+
+def _batch_of(table: Table, condition, batch: int):
+    """A condition matching at most ``batch`` rows of those matching ``condition``."""
+    t = table.sa_table
+    if not table.primary_key:
+        return condition  # no key to page by: one statement
+    keys = [t.c[name] for name in table.primary_key]
+    page = sa.select(*keys).where(condition).limit(batch)
+    if len(keys) == 1:
+        return keys[0].in_(page.scalar_subquery())
+    return sa.tuple_(*keys).in_(page)
+
+
+def count_rows(store: Store, table: Table, account_id: str) -> int:
+    with store.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(table.sa_table)
+                            .where(_subject_filter(table, account_id))).scalar_one()
+
+
+def erase_batch(store: Store, table: Table, account_id: str, batch: int, pseudonym: str) -> int:
+    """Apply the table's ``on_erasure`` to at most ``batch`` of the subject's rows; returns how
+    many changed (0 when nothing is left: the step is then done). ``retain`` changes nothing."""
+    condition = _subject_filter(table, account_id)
+    t = table.sa_table
+    with store.engine.begin() as conn:
+        if table.on_erasure == "delete":
+            return conn.execute(sa.delete(t).where(_batch_of(table, condition, batch))).rowcount
+        if table.on_erasure == "anonymize":
+            # The subject column goes too, or the "anonymized" row would still name its account.
+            subject = None if table.subject_column in table.nullable else pseudonym
+            values = {name: None for name in table.anonymize_columns}
+            values[table.subject_column] = subject
+            return conn.execute(sa.update(t).where(_batch_of(table, condition, batch)).values(**values)).rowcount
+    return 0
+
+
+def rows_of(store: Store, table: Table, account_id: str) -> Iterator[dict]:
+    """The subject's rows, read in chunks so memory stays bounded."""
+    t = table.sa_table
+    query = sa.select(t).where(_subject_filter(table, account_id))
+    if table.primary_key:
+        query = query.order_by(*[t.c[name] for name in table.primary_key])
+    with store.engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=FETCH_CHUNK).execute(query)
+        for row in result.mappings():
+            yield dict(row)
+
+
+def identity_row(store: Store, table: Table, account_id: str) -> dict | None:
+    t = table.sa_table
+    columns = [t.c[name].label(kind) for kind, name in table.identity_columns.items()]
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(*columns).where(_subject_filter(table, account_id)).limit(1)).mappings().first()
+    return dict(row) if row else None
+
+
+def update_columns(store: Store, table: Table, account_id: str, values: dict) -> int:
+    with store.engine.begin() as conn:
+        return conn.execute(sa.update(table.sa_table).where(_subject_filter(table, account_id))
+                            .values(**values)).rowcount
+
+
+def retention_cutoff(table: Table, now: dt.datetime):
+    """Rows whose date column is before this are past their retention."""
+    moment = clock.add_months(now, -table.retention.keep_months)
+    column = table.sa_table.c[table.retention.column]
+    if isinstance(column.type, sa.DateTime):
+        return moment if column.type.timezone else moment.replace(tzinfo=None)
+    return moment.date()
+
+
+def sweep_batch(store: Store, table: Table, cutoff, batch: int) -> int:
+    """Delete at most ``batch`` rows past their retention; one short transaction."""
+    column = table.sa_table.c[table.retention.column]
+    with store.engine.begin() as conn:
+        return conn.execute(sa.delete(table.sa_table).where(_batch_of(table, column < cutoff, batch))).rowcount
+
+
+def table_contains(store: Store, table: Table, needles: list[str]) -> list[str]:
+    """Columns of the table where any needle appears in any row (a residue scan, for checks)."""
+    t = table.sa_table
+    found = []
+    with store.engine.connect() as conn:
+        for column in t.columns:
+            text = sa.cast(column, sa.String)
+            condition = sa.or_(*[text.contains(needle, autoescape=True) for needle in needles])
+            if conn.execute(sa.select(sa.func.count()).select_from(t).where(condition)).scalar_one():
+                found.append(column.name)
+    return found
+
+
+# --- files ------------------------------------------------------------------------------
+
+
+def subject_folder(store: Store, account_id: str) -> Path:
+    """The subject's folder below the store's root; refuses any id that could leave it."""
+    if not isinstance(account_id, str) or not account_id_is_valid(account_id) or "/" in account_id \
+            or "\\" in account_id or account_id in {".", ".."}:
+        raise BadAccountId("Not a valid account id.")
+    root = store.root.resolve()
+    target = (root / store.path.replace(SUBJECT_PLACEHOLDER, account_id)).resolve()
+    if target == root or not target.is_relative_to(root):
+        raise BadAccountId("Not a valid account id.")
+    return target
+
+
+def _walk_files(folder: Path) -> Iterator[Path]:
+    """Every file (or link) below ``folder``, never following links out of it."""
+    for directory, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames.sort()
+        for name in sorted(filenames):
+            yield Path(directory) / name
+        for name in dirnames:
+            path = Path(directory) / name
+            if path.is_symlink():
+                yield path
+
+
+def files_of(store: Store, account_id: str) -> Iterator[tuple[Path, str, os.stat_result]]:
+    """``(path, relative name, stat)`` of each of the subject's files."""
+    folder = subject_folder(store, account_id)
+    if not folder.is_dir():
+        return
+    for path in _walk_files(folder):
+        if path.is_symlink():
+            continue  # a link is not the subject's document; it is erased, not exported
+        yield path, path.relative_to(folder).as_posix(), path.stat()
+
+
+def erase_files(store: Store, account_id: str, batch: int) -> int:
+    """Remove at most ``batch`` of the subject's files; the folder goes with the last one."""
+    folder = subject_folder(store, account_id)
+    if not folder.exists() and not folder.is_symlink():
+        return 0
+    if folder.is_symlink() or not folder.is_dir():
+        folder.unlink()
+        return 1
+    removed = 0
+    for path in _walk_files(folder):
+        path.unlink()
+        removed += 1
+        if removed >= batch:
+            return removed
+    _remove_empty_dirs(folder, keep=None)
+    return removed
+
+
+def _remove_empty_dirs(top: Path, keep: Path | None) -> None:
+    for directory, _dirs, _files in sorted(os.walk(top, followlinks=False), key=lambda w: -len(w[0])):
+        path = Path(directory)
+        if path != keep:
+            try:
+                path.rmdir()
+            except OSError:
+                pass  # not empty: something newer stays
+
+
+def sweep_files(store: Store, now: dt.datetime, batch: int) -> int:
+    """Remove at most ``batch`` files modified before the store's retention cut-off."""
+    cutoff = clock.add_months(now, -store.retention.keep_months).timestamp()
+    root = store.root.resolve()
+    removed = 0
+    for path in _walk_files(root):
+        if path.lstat().st_mtime < cutoff:
+            path.unlink()
+            removed += 1
+            if removed >= batch:
+                break
+    if removed:
+        _remove_empty_dirs(root, keep=root)
+    return removed
+
+
+def folder_contains(store: Store, needles: list[str]) -> list[str]:
+    """Paths below the root whose name or text holds a needle (a residue scan, for checks)."""
+    found = []
+    encoded = [n.encode() for n in needles]
+    for directory, dirnames, filenames in os.walk(store.root, followlinks=False):
+        for name in [*dirnames, *filenames]:
+            path = Path(directory) / name
+            if any(n in name for n in needles):
+                found.append(str(path))
+            elif path.is_file() and not path.is_symlink():
+                data = path.read_bytes()
+                if any(n in data for n in encoded):
+                    found.append(str(path))
+    return found
