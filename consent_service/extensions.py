@@ -1,10 +1,16 @@
 """Extensions, created unbound and bound to the app in ``create_app``."""
-from flask_limiter import Limiter
+from __future__ import annotations
+
+import time
+
+from flask.globals import request_ctx
+from flask.sessions import SecureCookieSessionInterface
+from flask_limiter import Limiter as _StockLimiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event, exc
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -14,13 +20,109 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+PING_AFTER_IDLE_SECONDS = 5.0
+POOL_RECYCLE_SECONDS = 1800
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+class _SQLAlchemy(SQLAlchemy):
+    """Flask-SQLAlchemy where ``pool_pre_ping`` pings a pooled connection only after it sat
+    idle for ``PING_AFTER_IDLE_SECONDS``.
+
+    SQLAlchemy's own pre-ping is a ``SELECT 1`` round trip on every checkout, that is on every
+    request, and under load it never finds anything: the connection was in use milliseconds
+    ago. Connections go stale while idle (a database restart, an idle timeout, a firewall),
+    and those are still pinged; a dead one is replaced before the request sees it (raising
+    DisconnectionError makes the pool retry the checkout with a new connection), as with the
+    stock ping. A connection that breaks while busy fails that request with errors.py's 503
+    and Retry-After, and SQLAlchemy then retires every connection older than the failure.
+    ``pool_recycle`` also retires connections after ``POOL_RECYCLE_SECONDS``.
+    """
+
+    def _make_engine(self, bind_key, options, app):
+        ping = options.pop("pool_pre_ping", False)
+        if ping:
+            options.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
+        engine = super()._make_engine(bind_key, options, app)
+        if ping:
+            _ping_after_idle(engine)
+        return engine
+
+
+def _ping_after_idle(engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, proxy):
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return  # a new connection, or one used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as err:
+            raise exc.DisconnectionError("stale pooled connection") from err
+
+
+class _Limiter(_StockLimiter):
+    """Flask-Limiter whose per-request hooks cost nothing where no limit applies.
+
+    The stock extension runs a check before every request, and a header injection and a
+    context reset after it. Decorated limits (the only kind this service declares) are
+    checked by their decorator, so the before-request check only has work when default,
+    application, blueprint or meta limits exist, or the storage fell back to memory; the
+    after-request and teardown hooks only have work when a limit was evaluated, which is
+    when the limiter's per-request context exists.
+    """
+
+    def init_app(self, app) -> None:
+        super().init_app(app)
+        stock_inject = _StockLimiter._Limiter__inject_headers
+        stock_release = _StockLimiter._Limiter__release_context
+        after = app.after_request_funcs.setdefault(None, [])
+        for index, hook in enumerate(after):
+            if getattr(hook, "func", None) is stock_inject and hook.args[:1] == (self,):
+                after[index] = _when_limit_evaluated(hook, lambda response: response)
+        teardown = app.teardown_request_funcs.setdefault(None, [])
+        for index, hook in enumerate(teardown):
+            if getattr(hook, "__func__", None) is stock_release and hook.__self__ is self:
+                teardown[index] = _when_limit_evaluated(hook, lambda error: None)
+
+    def _check_request_limit(self, callable_name=None, in_middleware=True) -> None:
+        if in_middleware and not self._has_request_wide_limits():
+            return
+        super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
+
+    def _has_request_wide_limits(self) -> bool:
+        manager = self.limit_manager
+        return bool(manager.default_limits or manager.application_limits or manager._blueprint_limits
+                    or self._meta_limits or self._storage_dead)
+
+
+def _when_limit_evaluated(hook, otherwise):
+    def run(arg):
+        if hasattr(request_ctx._get_current_object(), "_limiter_request_context"):
+            return hook(arg)
+        return otherwise(arg)
+
+    return run
+
+
+class LazySessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, without building a signing serializer on the requests
+    (nearly all of them: the public API) that carry no session cookie."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
+db = _SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = Api()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+limiter = _Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)

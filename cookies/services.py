@@ -244,6 +244,9 @@ def decide_categories(policy: CurrentPolicy, action: str, chosen: dict | None, g
     return {**{key: True for key in policy.required}, **granted}
 
 
+_INSERT_RECORD = ConsentRecord.__table__.insert()
+
+
 @dataclasses.dataclass
 class Decision:
     record: ConsentRecord
@@ -261,15 +264,17 @@ def record_decision(policy: CurrentPolicy, *, action: str, chosen: dict | None, 
     any_optional = any(categories[key] for key in policy.optional)
     months = policy.accept_months if any_optional else policy.refuse_months
     valid_until = clock.add_months(now, months)
-    record = ConsentRecord(
+    values = dict(
         consent_id=uuid.uuid4().hex, site=policy.site_key, policy_version=policy.version,
         texts_hash=policy.texts_hashes[locale], action=action, categories=categories, recorded_at=now,
         valid_until=valid_until, visitor_id=visitor_id or uuid.uuid4().hex, ip=truncate_ip(ip),
         user_agent=(user_agent or "").replace("\x00", "")[:512] or None, page=page_without_query(page),
         gpc=gpc, locale=locale,
     )
-    db.session.add(record)
-    db.session.flush()
+    # One INSERT in the session's transaction, without the unit of work: the proof is
+    # append-only, so nothing needs the row as a tracked object.
+    db.session.execute(_INSERT_RECORD, values)
+    record = ConsentRecord(**values)  # transient: what the caller reads back
     until = int(valid_until.timestamp())
     consent_token = tokens.readable(CONSENT_SALT).dumps({
         "id": record.consent_id, "vid": record.visitor_id, "site": policy.site_key, "ver": policy.version,

@@ -112,7 +112,7 @@ def _set_consent_cookies(response: Response, decision: services.Decision, policy
 
 @consent_blp.route("/sites/<string:site>/consents", methods=["POST"])
 @limit_from_config("CONSENT_RATE_LIMIT")
-@consent_blp.arguments(schemas.ConsentIn)
+@consent_blp.arguments(schemas.ConsentIn())  # an instance: webargs would build one per request from a class
 @consent_blp.response(201, schemas.ConsentOut)
 def record_consent(data, site):
     """Record one decision and set the ``cookie_consent`` and ``r_ci`` cookies."""
@@ -134,7 +134,6 @@ def record_consent(data, site):
     except services.Conflict as err:
         db.session.rollback()
         fail(409, str(err))
-    db.session.commit()
     record = decision.record
     body = {
         "consent_id": record.consent_id, "visitor_id": record.visitor_id, "site": record.site,
@@ -144,6 +143,7 @@ def record_consent(data, site):
         "cookies": {CONSENT_COOKIE: {"value": decision.cookie_consent, "max_age": decision.max_age},
                     RCI_COOKIE: {"value": decision.r_ci, "max_age": decision.max_age}},
     }
+    db.session.commit()  # the 201 below means the proof is committed
     response = make_response(jsonify(body), 201)
     _set_consent_cookies(response, decision, policy)
     return response
