@@ -181,6 +181,25 @@ def _record_failure(message: OutboxMessage, err: Exception) -> None:
                     message.last_error, clock.rfc3339(message.next_attempt_at))
 
 
+def list_messages(status: str | None = None, limit: int = 200) -> list[OutboxMessage]:
+    """Outbox rows, newest first (the DPO checks ``failed`` ones)."""
+    query = db.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    return list(db.session.execute(query).scalars())
+
+
+def requeue(message_id: int) -> OutboxMessage | None:
+    """Give a failed message a fresh set of tries (after the DPO fixed the address or the
+    server); None when there is no such failed message."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.status != "failed":
+        return None
+    message.status, message.attempts, message.next_attempt_at = "queued", 0, clock.now()
+    db.session.flush()
+    return message
+
+
 def _release(ids: list[int]) -> None:
     """Hand claimed but untried messages back at once (no attempt counted)."""
     if ids:

@@ -98,6 +98,20 @@ class Mail(Schema):
     sent_at = fields.String(allow_none=True)
 
 
+class OutboxItem(Mail):
+    to = fields.String()
+    ref = fields.String(allow_none=True)
+
+
+class OutboxList(Schema):
+    items = fields.List(fields.Nested(OutboxItem))
+
+
+class OutboxQuery(Schema):
+    status = fields.String(validate=validate.OneOf(("queued", "sending", "sent", "failed")))
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
 class RequestOut(Schema):
     reference = fields.String()
     type = fields.String(allow_none=True)

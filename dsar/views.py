@@ -8,12 +8,12 @@ from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 from sqlalchemy.orm.exc import StaleDataError
 
-from consent_service import apikeys, clock
+from consent_service import apikeys, clock, mail
 from consent_service.errors import fail
 from consent_service.extensions import db, limiter
 
 from . import inbound_email, intake, schemas, services, workflow
-from .services import SUBJECT, SYSTEM
+from .services import SYSTEM
 
 blp = Blueprint("dsar", __name__, url_prefix="/v1/dsar", description="Data-subject requests")
 
@@ -113,9 +113,7 @@ def _act(action, *args):
 def submit_request(data):
     """A data subject's request (public, rate limited). The answer never says whether an
     account exists: it is the same whatever the account id and birth date."""
-    result = intake.open_request(channel="web", actor=SUBJECT, **data)
-    if not result.folded:
-        intake.try_identity_verifier(result.request)
+    result = intake.submit_form(**data)
     _commit()
     r = result.request
     return {"reference": r.reference, "status": "awaiting_verification", "received_at": clock.rfc3339(r.received_at),
@@ -259,3 +257,33 @@ def withdraw_request(data, reference):
     """Record that the subject withdrew the request."""
     return _act(workflow.withdraw, reference, data.get("note"), _actor())
 
+
+
+# --- the outbox, as the DPO sees it ------------------------------------------------------------
+
+
+def _outbox_json(message) -> dict:
+    return {"id": message.id, "to": message.to, "ref": message.ref, "subject": message.subject,
+            "status": message.status, "attempts": message.attempts, "last_error": message.last_error,
+            "created_at": clock.rfc3339(message.created_at), "sent_at": clock.rfc3339(message.sent_at)}
+
+
+@blp.route("/outbox", methods=["GET"])
+@apikeys.require_scope(ADMIN)
+@blp.arguments(schemas.OutboxQuery, location="query")
+@blp.response(200, schemas.OutboxList)
+def list_outbox(query):
+    """Outgoing e-mails, newest first; ``status=failed`` lists those that gave up."""
+    return {"items": [_outbox_json(m) for m in mail.list_messages(**query)]}
+
+
+@blp.route("/outbox/<int:message_id>/retry", methods=["POST"])
+@apikeys.require_scope(ADMIN)
+@blp.response(200, schemas.OutboxItem)
+def retry_outbox(message_id):
+    """Queue a failed e-mail again with a fresh set of tries."""
+    message = mail.requeue(message_id)
+    if message is None:
+        fail(404, "No failed e-mail with that id.")
+    db.session.commit()
+    return _outbox_json(message)

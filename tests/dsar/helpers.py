@@ -1,7 +1,13 @@
 """Builders shared by the request tests."""
 from __future__ import annotations
 
+import email
+import email.policy
 import re
+import socket
+import threading
+
+from aiosmtpd.controller import Controller
 
 from consent_service.extensions import db
 from consent_service.mail import OutboxMessage
@@ -39,3 +45,41 @@ def verify_link(message: OutboxMessage) -> str:
     found = re.search(r"http://127\.0\.0\.1:8000(/dsar/verify\?token=[A-Za-z0-9_.\-]+)", message.text)
     assert found, "no verification link in the mail"
     return found.group(1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 keeping what it receives, parsed.
+    ``reply`` set to an SMTP reply such as ``"550 no such user"`` refuses every message."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.recipients: list[list[str]] = []
+        self.reply = "250 OK"
+        self._lock = threading.Lock()
+        self.port = free_port()
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):
+        if not self.reply.startswith("250"):
+            return self.reply
+        with self._lock:
+            self.recipients.append(list(envelope.rcpt_tos))
+            self.messages.append(email.message_from_bytes(envelope.original_content or envelope.content,
+                                                          policy=email.policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+    def __enter__(self):
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._controller.stop()

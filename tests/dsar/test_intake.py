@@ -220,3 +220,20 @@ def test_the_form_is_documented_and_public(client):
     assert "security" not in spec["paths"]["/v1/dsar/requests"]["post"]
     assert spec["paths"]["/v1/dsar/requests"]["get"]["security"] == [{"bearerAuth": []}]
     assert FORM["type"] == "access"
+
+
+def test_an_automatically_verified_request_gets_no_confirmation_link(client, app):
+    app.extensions["dsar_identity_verifier"] = lambda account_id, birth_date, email: True
+    submit(client, account_id="T-1001", birth_date="1980-05-17")
+    mail, = outbox("locataire@example.fr")
+    assert "confirmée" in mail.subject and "/dsar/verify" not in mail.text
+
+
+def test_a_failing_identity_verifier_changes_nothing_visible(client, admin, app):
+    def broken(*args):
+        raise RuntimeError("account store down")
+
+    app.extensions["dsar_identity_verifier"] = broken
+    response = submit(client, account_id="T-1001", birth_date="1980-05-17")
+    assert response.status_code == 202 and response.get_json()["status"] == "awaiting_verification"
+    assert "/dsar/verify" in outbox("locataire@example.fr")[0].text
