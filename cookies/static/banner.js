@@ -21,7 +21,7 @@ var CSS = '#cc-b{position:fixed;z-index:2147483647;left:50%;bottom:8px;transform
 '#cc-b *{box-sizing:border-box;font:inherit;color:inherit;letter-spacing:normal}#cc-b [hidden],#cc-m[hidden]{display:none!important}' +
 '#cc-b h2{margin:0 40px 8px 0;font-size:1.15em;font-weight:700}#cc-b p{margin:0 0 12px}' +
 '#cc-b button,#cc-m{cursor:pointer;margin:0;border-radius:4px;font-weight:600;line-height:1.3;text-transform:none}' +
-'.cc-r{display:grid;grid-template-columns:1fr 1fr;gap:8px;margin-top:8px}' +
+'#cc-b .cc-r{display:grid;grid-template-columns:1fr 1fr;gap:8px;margin-top:8px}' +
 '#cc-b .cc-p{padding:10px 8px;background:#0b4f9c;color:#fff;border:2px solid #0b4f9c}' +
 '#cc-b .cc-s{padding:8px;background:#fff;color:#0b4f9c;border:2px solid #0b4f9c}' +
 '#cc-b a{display:block;align-self:center;text-align:center;color:#0b4f9c;text-decoration:underline}' +
@@ -242,7 +242,8 @@ if (!r.ok) throw new Error('policy ' + r.status);
 return r.json();
 }).then(function (p) {
 policy = p;
-T = p.texts[lang] || p.texts.fr;
+if (!p.texts[lang]) lang = 'fr';
+T = p.texts[lang];
 cats = p.categories.filter(function (c) {
 return !c.required;
 });
