@@ -31,12 +31,13 @@ PAGE_TEXT = {
         "required": "Toujours actifs", "optional": "Soumis à votre accord",
         "table_h": "Les cookies utilisés",
         "cols": ("Nom", "Description", "Type", "Finalité", "Durée de vie"),
+        "months": ("{n} mois", "{n} mois"),
         "prefix": "(tous les cookies dont le nom commence par « {stem} »)",
         "banner_h": "Votre choix et sa durée",
         "banner_accept": ("Lors de votre première visite, un bandeau vous permet de tout accepter, de tout refuser "
                           "ou de choisir catégorie par catégorie. Aucun cookie soumis à votre accord n'est déposé "
                           "avant votre choix. Si vous acceptez au moins une catégorie, votre choix est conservé "
-                          "{accept} mois ; si vous refusez, il est conservé {refuse} mois. Le bandeau s'affiche "
+                          "{accept} ; si vous refusez, il est conservé {refuse}. Le bandeau s'affiche "
                           "de nouveau à l'échéance, ou dès que cette politique change."),
         "implied": ("Si vous consultez cette page puis poursuivez votre navigation sans faire de choix, vous êtes "
                     "considéré(e) comme ayant accepté les cookies (sauf si votre navigateur envoie le signal "
@@ -64,12 +65,13 @@ PAGE_TEXT = {
         "required": "Always on", "optional": "Only with your consent",
         "table_h": "The cookies we use",
         "cols": ("Name", "Description", "Type", "Purpose", "Lifetime"),
+        "months": ("{n} month", "{n} months"),
         "prefix": "(every cookie whose name starts with “{stem}”)",
         "banner_h": "Your choice and how long it lasts",
         "banner_accept": ("On your first visit a banner lets you accept all, refuse all or choose category by "
                           "category. No cookie that needs your consent is set before you choose. If you accept at "
-                          "least one category your choice is kept {accept} months; if you refuse, it is kept "
-                          "{refuse} months. The banner shows again when that time is up, or as soon as this "
+                          "least one category your choice is kept {accept}; if you refuse, it is kept "
+                          "{refuse}. The banner shows again when that time is up, or as soon as this "
                           "policy changes."),
         "implied": ("If you read this page and then keep browsing without choosing, you are taken to accept the "
                     "cookies (unless your browser sends the Global Privacy Control signal)."),
@@ -138,8 +140,13 @@ def policy_page(site):
     document = json.loads(policy.body)
     categories = {c["key"]: c for c in document["categories"]}
     nonce = secrets.token_urlsafe(16)
+    one, many = PAGE_TEXT[lang]["months"]
+
+    def months(n: int) -> str:
+        return (one if n == 1 else many).format(n=n)
+
     html = render_template(
-        "cookies/policy.html", lang=lang, t=PAGE_TEXT[lang], policy=document, categories=categories,
+        "cookies/policy.html", months=months, lang=lang, t=PAGE_TEXT[lang], policy=document, categories=categories,
         banner_texts=document["texts"][lang], dpo_email=current_app.config["DPO_EMAIL"], nonce=nonce,
         published=document["published_at"][:10])
     return _with_csp(html, nonce)

@@ -99,11 +99,14 @@ def test_policy_page_in_english(client, site):
 def test_policy_page_states_the_real_durations_and_the_dpo_address(client, site, admin):
     publish(client, admin, site, accept_validity_months=6, refuse_validity_months=5)
     html = unescape(client.get(f"/sites/{site}/cookies").get_data(as_text=True))
-    assert "conservé 6 mois" in html and "conservé 5 mois" in html
+    assert "conservé 6 mois ;" in html and "conservé 5 mois." in html
     assert "Version 2" in html
     assert f'href="mailto:{DPO}"' in html
     english = unescape(client.get(f"/sites/{site}/cookies?lang=en").get_data(as_text=True))
     assert "kept 6 months" in english and "kept 5 months" in english
+    publish(client, admin, site, accept_validity_months=1, refuse_validity_months=1)
+    english = unescape(client.get(f"/sites/{site}/cookies?lang=en").get_data(as_text=True))
+    assert "kept 1 month;" in english and "kept 1 month." in english
 
 
 def test_policy_page_follows_the_current_version(client, site, admin):
