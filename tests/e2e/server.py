@@ -80,13 +80,13 @@ class Service(_Server):
             found.allowed_origins = sorted({*found.allowed_origins, *origins})
             db.session.commit()
 
-    def new_site(self, key: str, origins: list[str], **policy_changes) -> str:
+    def new_site(self, key: str, origins: list[str], cookie_domain: str | None = None, **policy_changes) -> str:
         """A site of its own (so a test may publish versions without disturbing the others)."""
         from cookies import services
         from cookies.demo import DEMO_POLICY
 
         with self.app.app_context():
-            site = services.create_site(key, key, origins, None)
+            site = services.create_site(key, key, origins, cookie_domain)
             services.publish_policy(site, {**copy.deepcopy(DEMO_POLICY), **policy_changes})
             db.session.commit()
         return key
@@ -132,6 +132,7 @@ class Portal(_Server):
     def __init__(self, service: Service):
         super().__init__()
         self.service = service
+        # "service" may be changed too, e.g. to reach the service under another name.
         self.settings = {"site": "espace-locataire", "lang": "fr", "attrs": ""}
         self.holder.app = self._wsgi
         self.base = f"http://127.0.0.1:{self.port}"
@@ -145,5 +146,5 @@ class Portal(_Server):
         if request.path == "/analytics.js":  # an external tag, as most trackers are
             return Response("window.externalAnalyticsRuns = (window.externalAnalyticsRuns || 0) + 1;",
                             mimetype="text/javascript")
-        html = PORTAL_PAGE.format(service=self.service.base, path=request.path, **self.settings)
+        html = PORTAL_PAGE.format(path=request.path, **{"service": self.service.base, **self.settings})
         return Response(html, mimetype="text/html")

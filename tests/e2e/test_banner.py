@@ -435,6 +435,26 @@ def test_same_site_other_port_relies_on_the_servers_cookies(page, context, porta
     assert dialog(page).count() == 0
 
 
+def test_same_site_subdomain_with_a_cookie_domain_gets_the_servers_cookies(page, context, portal, service):
+    """consent.portal.test serves www.portal.test: Set-Cookie with Domain=portal.test does it all."""
+    context.add_init_script(SPY)
+    host = portal.cross_site
+    site = service.new_site("subdomain", [host], cookie_domain="portal.test")
+    portal.settings.update(site=site, service=f"http://consent.portal.test:{service.port}")
+    page.goto(f"{host}/")
+    choose(page, "Tout accepter")
+    page.wait_for_function("() => window.analyticsRuns === 1")
+    assert "cookie_consent" not in page.evaluate("window.scriptWrites")
+    domains = {c["name"]: c["domain"] for c in context.cookies(host)}
+    assert domains["cookie_consent"] == domains["r_ci"] == ".portal.test"
+    page.goto(f"{host}/next")
+    page.wait_for_function("() => window.analyticsRuns === 1")
+    assert dialog(page).count() == 0
+    page.evaluate("window.consentBanner.open()")
+    assert choose(page, "Tout refuser")["action"] == "withdraw"
+    assert ga_cookies(context) == []
+
+
 def test_cross_site_embedding_writes_cookies_and_deletes_ga_on_host_and_domain(page, context, portal, service):
     context.add_init_script(SPY)
     mark = Mark(service)
