@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 
 from flask import Flask, jsonify, render_template, request
-from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound
 
 from .extensions import db
 
@@ -88,14 +89,31 @@ def _unexpected(err: Exception):
         return _http_error(err)
     if isinstance(err, (OperationalError,)) or (isinstance(err, DBAPIError) and err.connection_invalidated):
         return _database_unavailable(err)
+    if isinstance(err, DataError):
+        # A value the database refuses that validation let through: the client's input, not a crash.
+        db.session.rollback()
+        log.warning("database refused a value on %s", request.url_rule or "<no route>")
+        return _http_error(BadRequest("A value in the request cannot be stored."))
     db.session.rollback()
     log.exception("unhandled error on %s %s", request.method, request.url_rule or "<no route>")
     return _http_error(InternalServerError())
 
 
+def _refuse_control_characters_in_paths():
+    """A path segment with NUL or control characters names no resource (and PostgreSQL
+    refuses NUL in text), so it is answered before any view or query sees it."""
+    for value in (request.view_args or {}).values():
+        if isinstance(value, str) and _CONTROL.search(value):
+            raise NotFound()
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
+    app.before_request(_refuse_control_characters_in_paths)
 
 
 def fail(code: int, message: str | None = None, errors: dict | None = None):

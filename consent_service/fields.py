@@ -51,3 +51,16 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
+
+
+class Rfc3339(fields.String):
+    """A UTC time written as the contract wants it: ``2027-01-31T09:00:00Z``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("format", "date-time")
+        super().__init__(**kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        from .clock import rfc3339
+
+        return rfc3339(value) if value is not None else None

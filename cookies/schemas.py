@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from consent_service.fields import CleanString, StrictBoolean, identifier
+from consent_service.fields import CleanString, Rfc3339, StrictBoolean, identifier
 
 from .models import ACTIONS
 from .texts import TEXT_KEYS
@@ -40,7 +40,7 @@ class SiteOut(Schema):
     name = fields.String()
     allowed_origins = fields.List(fields.String())
     cookie_domain = fields.String(allow_none=True)
-    created_at = fields.DateTime(format="%Y-%m-%dT%H:%M:%SZ")
+    created_at = Rfc3339()
 
 
 class Label(Schema):

@@ -81,16 +81,57 @@ def make_app(database_url, tmp_path):
     yield factory
 
 
+def wipe_database() -> None:
+    """Empty every table (much faster than dropping and re-creating the schema per test)."""
+    db.session.remove()
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as connection:
+        existing = set(sa.inspect(connection).get_table_names())
+        present = [t for t in tables if t.name in existing]
+        if not present:
+            return
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in present)
+            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in present:
+                connection.execute(table.delete())
+
+
 @pytest.fixture
 def app(make_app):
     application = make_app()
     with application.app_context():
-        db.drop_all()
         db.create_all()
+        wipe_database()
         yield application
-        db.session.remove()
-        db.drop_all()
+        wipe_database()
         db.engine.dispose()
+    clock.set_now(None)
+    from cookies.services import forget_cached_policy
+
+    forget_cached_policy()
+
+
+@pytest.fixture
+def app_with(make_app):
+    """An app with extra configuration, on the shared schema, inside its app context."""
+    contexts = []
+
+    def factory(**overrides):
+        application = make_app(**overrides)
+        context = application.app_context()
+        context.push()
+        contexts.append(context)
+        db.create_all()
+        wipe_database()
+        return application
+
+    yield factory
+    for context in reversed(contexts):
+        wipe_database()
+        db.engine.dispose()
+        context.pop()
     clock.set_now(None)
     from cookies.services import forget_cached_policy
 

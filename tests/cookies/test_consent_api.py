@@ -167,27 +167,21 @@ def test_unknown_site_is_404(client, site):
     assert response.get_json()["status"] == "Not Found"
 
 
-def test_secure_cookie_and_domain_follow_configuration(make_app, api_key):
-    from consent_service.extensions import db as database
+def _admin_header():
+    from consent_service import apikeys
 
-    application = make_app(PUBLIC_BASE_URL="https://consent.example.fr", SECURE_COOKIES=True)
-    with application.app_context():
-        database.drop_all()
-        database.create_all()
-        from consent_service import apikeys
+    key = apikeys.create_key("admin", ["sites:admin"])
+    db.session.commit()
+    return {"Authorization": f"Bearer {key}"}
 
-        key = apikeys.create_key("admin", ["sites:admin"])
-        database.session.commit()
-        client = application.test_client()
-        make_site(client, {"Authorization": f"Bearer {key}"}, cookie_domain="example.fr")
-        response = decide(client)
-        for header in response.headers.getlist("Set-Cookie"):
-            assert "Secure" in header and "Domain=example.fr" in header
-        database.session.remove()
-        database.drop_all()
-    from cookies.services import forget_cached_policy
 
-    forget_cached_policy()
+def test_secure_cookie_and_domain_follow_configuration(app_with):
+    application = app_with(PUBLIC_BASE_URL="https://consent.example.fr", SECURE_COOKIES=True)
+    client = application.test_client()
+    make_site(client, _admin_header(), cookie_domain="example.fr")
+    response = decide(client)
+    for header in response.headers.getlist("Set-Cookie"):
+        assert "Secure" in header and "Domain=example.fr" in header
 
 
 def test_cors_allows_only_the_site_origins(client, site):
@@ -207,29 +201,42 @@ def test_cors_allows_only_the_site_origins(client, site):
     assert allowed.status_code == 201 and allowed.headers["Access-Control-Allow-Origin"] == ORIGIN
 
 
-def test_consents_are_rate_limited_per_client_address(make_app):
-    from consent_service.extensions import db as database
+def test_consents_are_rate_limited_per_client_address(app_with):
+    application = app_with(CONSENT_RATE_LIMIT="3 per minute")
+    client = application.test_client()
+    make_site(client, _admin_header())
+    codes = [decide(client).status_code for _ in range(4)]
+    assert codes == [201, 201, 201, 429]
+    limited = decide(client)
+    assert int(limited.headers["Retry-After"]) > 0
+    assert limited.get_json()["code"] == 429
+    other = client.post("/v1/sites/espace-locataire/consents", json={"action": "accept_all"},
+                        environ_base={"REMOTE_ADDR": "198.51.100.9"})
+    assert other.status_code == 201
 
-    application = make_app(CONSENT_RATE_LIMIT="3 per minute")
-    with application.app_context():
-        database.drop_all()
-        database.create_all()
-        from consent_service import apikeys
 
-        key = apikeys.create_key("admin", ["sites:admin"])
-        database.session.commit()
-        client = application.test_client()
-        make_site(client, {"Authorization": f"Bearer {key}"})
-        codes = [decide(client).status_code for _ in range(4)]
-        assert codes == [201, 201, 201, 429]
-        limited = decide(client)
-        assert int(limited.headers["Retry-After"]) > 0
-        assert limited.get_json()["code"] == 429
-        other = client.post("/v1/sites/espace-locataire/consents", json={"action": "accept_all"},
-                            environ_base={"REMOTE_ADDR": "198.51.100.9"})
-        assert other.status_code == 201
-        database.session.remove()
-        database.drop_all()
-    from cookies.services import forget_cached_policy
+def test_the_rate_limit_can_be_switched_off(app_with):
+    application = app_with(CONSENT_RATE_LIMIT="off")
+    client = application.test_client()
+    make_site(client, _admin_header())
+    assert {decide(client).status_code for _ in range(5)} == {201}
 
-    forget_cached_policy()
+
+def test_rate_limit_counters_can_live_in_redis(app_with):
+    import redis
+
+    import os
+
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, db=15, socket_connect_timeout=1).flushdb()
+    except redis.RedisError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    application = app_with(CONSENT_RATE_LIMIT="2 per minute", RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15")
+    client = application.test_client()
+    make_site(client, _admin_header())
+    assert [decide(client).status_code for _ in range(3)] == [201, 201, 429]
+    # A second process sharing the store sees the same counter.
+    second = app_with(CONSENT_RATE_LIMIT="2 per minute", RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15")
+    assert decide(second.test_client()).status_code == 429
