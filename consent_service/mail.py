@@ -162,7 +162,9 @@ def _permanent(err: Exception) -> bool:
     if isinstance(err, smtplib.SMTPRecipientsRefused):
         codes = [value[0] for value in err.recipients.values()]
         return bool(codes) and all(500 <= c < 600 for c in codes)
-    return isinstance(code, int) and 500 <= code < 600 and not isinstance(err, smtplib.SMTPAuthenticationError)
+    if isinstance(err, (smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused)):
+        return False  # the service's own set-up is wrong: keep retrying while someone fixes it
+    return isinstance(code, int) and 500 <= code < 600
 
 
 def _record_failure(message: OutboxMessage, err: Exception) -> None:

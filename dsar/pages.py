@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from sqlalchemy.orm.exc import StaleDataError
 
 from consent_service.extensions import db
 
@@ -35,9 +36,14 @@ def confirm_page():
 def confirm():
     """Verify the request once; a used, altered or expired token changes nothing."""
     token = request.form.get("token")
-    check = intake.check_link(token, use=True)
-    if check.state is LinkState.VERIFIED:
-        db.session.commit()
-    else:
+    check = intake.LinkCheck(LinkState.USED)
+    try:
+        check = intake.check_link(token, use=True)
+        if check.state is LinkState.VERIFIED:
+            db.session.commit()
+        else:
+            db.session.rollback()
+    except StaleDataError:  # verified by a concurrent click: that one won
         db.session.rollback()
+        check = intake.LinkCheck(LinkState.USED, check.locale)
     return _page(check, None)

@@ -159,9 +159,7 @@ class ClassifyIn(Schema):
 
 
 class VerifyIn(Schema):
-    method = fields.String(required=True, validate=validate.OneOf(
-        [m for m in VERIFICATION_METHODS if m != "email_link"],
-        error="One of: account_birth_date, document, in_person, other (email_link is the subject's own link)."))
+    method = fields.String(required=True, validate=validate.OneOf(VERIFICATION_METHODS))
     note = CleanString(required=True, min_length=1, max_length=2000, multiline=True)
 
 

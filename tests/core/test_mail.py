@@ -181,3 +181,23 @@ def test_claims_on_sqlite_are_conditional(app, backend):
     finally:
         mail._due = original
     assert status_of(message.id).status == "sent"
+
+
+def test_smtp_login_with_the_configured_credentials(app):
+    from aiosmtpd.smtp import AuthResult
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=auth_data.login == b"relay" and auth_data.password == b"s3cret")
+
+    with SmtpSink(authenticator=authenticator, auth_require_tls=False) as sink:
+        app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=sink.port, SMTP_USERNAME="relay",
+                          SMTP_PASSWORD="wrong", SMTP_TIMEOUT=3)
+        clock.set_now(T0)
+        message, = queue()
+        send_due()
+        row = status_of(message.id)
+        assert row.status == "queued" and row.attempts == 1  # our set-up is wrong: retried, not failed
+        assert row.last_error.startswith("SMTP")
+        app.config["SMTP_PASSWORD"] = "s3cret"
+        clock.set_now(row.next_attempt_at)
+        assert send_due() == 1 and len(sink.messages) == 1

@@ -57,13 +57,13 @@ class SmtpSink:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 keeping what it receives, parsed.
     ``reply`` set to an SMTP reply such as ``"550 no such user"`` refuses every message."""
 
-    def __init__(self):
+    def __init__(self, **controller_options):
         self.messages: list[email.message.EmailMessage] = []
         self.recipients: list[list[str]] = []
         self.reply = "250 OK"
         self._lock = threading.Lock()
         self.port = free_port()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **controller_options)
 
     async def handle_DATA(self, server, session, envelope):
         if not self.reply.startswith("250"):

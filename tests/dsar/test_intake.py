@@ -237,3 +237,27 @@ def test_a_failing_identity_verifier_changes_nothing_visible(client, admin, app)
     response = submit(client, account_id="T-1001", birth_date="1980-05-17")
     assert response.status_code == 202 and response.get_json()["status"] == "awaiting_verification"
     assert "/dsar/verify" in outbox("locataire@example.fr")[0].text
+
+
+def test_two_concurrent_clicks_verify_once(client, admin, app, backend):
+    if backend != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL; SQLite serialises them anyway")
+    import threading
+
+    reference = submit(client).get_json()["reference"]
+    token = verify_link(outbox("locataire@example.fr")[0]).split("token=")[1]
+    barrier = threading.Barrier(4)
+    codes = []
+
+    def click():
+        barrier.wait()
+        codes.append(app.test_client().post("/dsar/verify", data={"token": token}).status_code)
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert codes == [200] * 4
+    events = [e["kind"] for e in detail(client, admin, reference)["events"]]
+    assert events.count("verified") == 1

@@ -43,7 +43,7 @@ def test_the_dpo_verifies_by_document_with_a_note(client, admin, case):
 
 
 def test_verification_needs_a_known_method_and_a_note(client, admin, case):
-    for body in ({"method": "document"}, {"method": "telepathy", "note": "x"}, {"method": "email_link", "note": "x"},
+    for body in ({"method": "document"}, {"method": "telepathy", "note": "x"}, {"method": None, "note": "x"},
                  {"method": "document", "note": ""}, {"method": "document", "note": "x", "more": 1}):
         assert act(client, admin, case, "verify", **body).status_code == 422
 
