@@ -48,6 +48,8 @@ def create_app(config_overrides: dict | None = None, environ: dict | None = None
     from datamap import init_app as init_datamap
 
     init_datamap(app)
+
+    from backoffice import init_app as init_backoffice; init_backoffice(app)  # noqa: E702 (one line: shared file)
     return app
 
 
