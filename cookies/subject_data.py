@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable, Iterator
 
-from sqlalchemy import delete, select
+from sqlalchemy import any_, delete, func, literal_column, select
 
 from consent_service import clock
 from consent_service.extensions import db
@@ -96,11 +96,16 @@ def sweep_expired_proofs(before: dt.datetime, batch: int) -> int:
 
     One bounded statement, so the caller can commit between batches and never hold a lock long.
     """
-    oldest = (select(ConsentRecord.consent_id).where(ConsentRecord.recorded_at < before)
-              .order_by(ConsentRecord.recorded_at).limit(batch))
+    expired = ConsentRecord.recorded_at < before
     if db.session.get_bind().dialect.name == "postgresql":
-        oldest = oldest.with_for_update(skip_locked=True)
-    removed = db.session.execute(
-        delete(ConsentRecord).where(ConsentRecord.consent_id.in_(oldest.scalar_subquery()))
-        .execution_options(synchronize_session=False)).rowcount
-    return removed
+        # ctid = ANY(ARRAY(page)): the oldest rows found once by the index, then deleted by
+        # their physical address; "IN (page)" may become a hash join over the whole table.
+        ctid = literal_column("ctid")
+        page = select(ctid).select_from(ConsentRecord.__table__).where(expired) \
+            .order_by(ConsentRecord.recorded_at).limit(batch)
+        condition = ctid == any_(func.array(page.scalar_subquery()))
+    else:
+        oldest = select(ConsentRecord.consent_id).where(expired).order_by(ConsentRecord.recorded_at).limit(batch)
+        condition = ConsentRecord.consent_id.in_(oldest.scalar_subquery())
+    return db.session.execute(delete(ConsentRecord).where(condition)
+                              .execution_options(synchronize_session=False)).rowcount

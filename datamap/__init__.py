@@ -7,14 +7,14 @@ import os
 from flask import Flask
 
 DEFAULTS = {
-    "PURGE_BATCH_SIZE": 5000,            # rows (or files) per batch, each its own transaction
+    "PURGE_BATCH_SIZE": 10000,           # rows (or files) per batch, each its own transaction
     "PURGE_STEP_LEASE_SECONDS": 120,     # a step not renewed for this long was abandoned by a dead worker
     "PURGE_MAX_ATTEMPTS": 5,             # tries of a step before its store is reported failed
     "PURGE_RETRY_SECONDS": 60,           # first retry delay, doubled after each failed try
     "PURGE_STEPS_PER_PASS": 50,
-    "PURGE_BATCH_PAUSE_SECONDS": 0,      # tests only: a pause between batches
-    "RETENTION_BATCH_SIZE": 5000,
-    "RETENTION_BATCHES_PER_PASS": 400,
+    "PURGE_BATCH_PAUSE_SECONDS": 0.0,     # tests only: a pause between batches
+    "RETENTION_BATCH_SIZE": 20000,
+    "RETENTION_BATCHES_PER_PASS": 100,
     "CONSENT_PROOF_RETENTION_MONTHS": 60,
     "CONSENT_OBJECTIONS_CACHE_SECONDS": 3.0,
 }
@@ -33,7 +33,10 @@ def init_app(app: Flask) -> None:
     for name, value in DEFAULTS.items():
         if name not in app.config:
             raw = os.environ.get(name)
-            app.config[name] = type(value)(raw) if raw else value
+            try:
+                app.config[name] = type(value)(raw) if raw else value
+            except ValueError:
+                raise RuntimeError(f"{name} must be a {type(value).__name__}") from None
     app.extensions["datamap"] = loader.load(app.config.get("DATAMAP_PATH"))
 
     api.register_blueprint(views.accounts_blp)

@@ -46,16 +46,23 @@ def _subject_filter(table: Table, account_id: str):
     return column == value if value is not None else sa.false()
 
 
-def _batch_of(table: Table, condition, batch: int):
+def _batch_of(store: Store, table: Table, condition, batch: int):
     """A condition matching at most ``batch`` rows of those matching ``condition``."""
     t = table.sa_table
+    if store.engine.dialect.name == "postgresql":
+        # ctid = ANY(ARRAY(page)): the page is read once through the index, then each row is
+        # reached by its physical address (a TID scan); "IN (page)" lets the planner pick a hash
+        # join over the whole table. A row moved meanwhile is simply caught by the next batch.
+        ctid = sa.literal_column("ctid")
+        page = sa.select(ctid).select_from(t).where(condition).limit(batch)
+        return ctid == sa.any_(sa.func.array(page.scalar_subquery()))
     if not table.primary_key:
         return condition  # no key to page by: one statement
     keys = [t.c[name] for name in table.primary_key]
     page = sa.select(*keys).where(condition).limit(batch)
-    if len(keys) == 1:
-        return keys[0].in_(page.scalar_subquery())
-    return sa.tuple_(*keys).in_(page)
+    if len(keys) > 1:
+        return sa.tuple_(*keys).in_(page)
+    return keys[0].in_(page.scalar_subquery())
 
 
 def count_rows(store: Store, table: Table, account_id: str) -> int:
@@ -71,13 +78,13 @@ def erase_batch(store: Store, table: Table, account_id: str, batch: int, pseudon
     t = table.sa_table
     with store.engine.begin() as conn:
         if table.on_erasure == "delete":
-            return conn.execute(sa.delete(t).where(_batch_of(table, condition, batch))).rowcount
+            return conn.execute(sa.delete(t).where(_batch_of(store, table, condition, batch))).rowcount
         if table.on_erasure == "anonymize":
             # The subject column goes too, or the "anonymized" row would still name its account.
             subject = None if table.subject_column in table.nullable else pseudonym
             values = {name: None for name in table.anonymize_columns}
             values[table.subject_column] = subject
-            return conn.execute(sa.update(t).where(_batch_of(table, condition, batch)).values(**values)).rowcount
+            return conn.execute(sa.update(t).where(_batch_of(store, table, condition, batch)).values(**values)).rowcount
     return 0
 
 
@@ -120,7 +127,7 @@ def sweep_batch(store: Store, table: Table, cutoff, batch: int) -> int:
     """Delete at most ``batch`` rows past their retention; one short transaction."""
     column = table.sa_table.c[table.retention.column]
     with store.engine.begin() as conn:
-        return conn.execute(sa.delete(table.sa_table).where(_batch_of(table, column < cutoff, batch))).rowcount
+        return conn.execute(sa.delete(table.sa_table).where(_batch_of(store, table, column < cutoff, batch))).rowcount
 
 
 def table_contains(store: Store, table: Table, needles: list[str]) -> list[str]:

@@ -124,6 +124,8 @@ def _claim() -> int | None:
         db.session.rollback()
         return None
     step.status, step.attempts = "running", step.attempts + 1
+    if step.purge.status == "pending":
+        step.purge.status = "running"
     step.lease_until = now + dt.timedelta(seconds=_config("PURGE_STEP_LEASE_SECONDS"))
     db.session.commit()
     return step.id
@@ -181,7 +183,7 @@ def _run_store_step(step: PurgeStep, purge: Purge) -> None:
         step.rows += changed
         step.lease_until = clock.now() + dt.timedelta(seconds=_config("PURGE_STEP_LEASE_SECONDS"))
         db.session.commit()  # the store committed the batch; record it before the next one
-        if changed < batch:
+        if not changed:  # only an empty batch proves nothing is left (a short one may not)
             return
         pause = _config("PURGE_BATCH_PAUSE_SECONDS")
         if pause:
@@ -267,7 +269,7 @@ def run_retention() -> int:
             count = sweep()
             db.session.commit()
             total += count
-            if count < batch:
+            if not count:
                 break
         return total
 

@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 from flask import current_app, render_template
+from itsdangerous import SignatureExpired
 
 from consent_service import clock, tokens
 from consent_service.extensions import db
@@ -194,13 +195,13 @@ def _article15(sections: list[dict], locale: str | None) -> dict:
 def find(token: str) -> DataExport:
     """The export a download token names; ExportExpired after 7 days or once swept."""
     try:
-        export_id, signed_at = tokens.timed(EXPORT_SALT).loads(token, return_timestamp=True)
+        export_id = tokens.timed(EXPORT_SALT).loads(token, max_age=EXPORT_DAYS * 86400)
+    except SignatureExpired:
+        raise ExportExpired() from None
     except tokens.BadData:
         raise ExportNotFound() from None
     if not isinstance(export_id, str):
         raise ExportNotFound()
-    if clock.now() - signed_at > dt.timedelta(days=EXPORT_DAYS):
-        raise ExportExpired()
     export = db.session.get(DataExport, export_id)
     if export is None or export.expires_at <= clock.now() or not path_of(export).is_file():
         raise ExportExpired()

@@ -129,9 +129,9 @@ def load(path: str | os.PathLike | None, *, connect: bool = True) -> DataMap:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise DataMapError([f"{path}: not valid YAML{where}"]) from None
     datamap = _parse(raw, problems, Path(path).resolve().parent)
-    if connect and not problems.items:
+    if connect:  # checked even when other stores are wrong, so every problem shows at once
         for store in datamap.stores:
-            if store.kind == "sql":
+            if store.kind == "sql" and store.url:
                 _reflect(store, problems)
             else:
                 _check_folder(store, problems)
@@ -339,7 +339,7 @@ def _reflect(store: Store, problems: _Problems) -> None:
             problems.add(where, f"field 'url': the SQLite database {database or '(memory)'} does not exist")
             return
     try:
-        engine = sa.create_engine(store.url, pool_pre_ping=True, **_connect_args(url))
+        engine = sa.create_engine(store.url, **_connect_args(url))
         inspector = sa.inspect(engine)
         present = set(inspector.get_table_names())
     except Exception as err:

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Purge benchmarks on PostgreSQL, each beside its baseline measured in the same run.
+
+1. Purging one account (10,000 rows) from a 1,000,000-row table with an indexed subject column,
+   through the engine (purge row, claimed steps, batches, receipt), versus a raw
+   ``DELETE … WHERE account_id = …`` of another account of the same size. Target: <= 2x.
+2. A retention sweep of 1,000,000 expired consent records in batches versus one raw
+   ``DELETE`` of the same rows; the longest batch (the longest any lock is held) must stay
+   under 1 s. Target: <= 2x.
+
+Usage: ``.venv/bin/python bench/purge.py [--rounds 3]``; PostgreSQL at ``BENCH_PG_URL``
+(default ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``). A scratch database is
+created and dropped.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import time
+
+import sqlalchemy as sa
+
+from datamap_setup import ACCOUNTS, ROWS, make_app, make_portal, ratio_line, scratch_database, timed
+
+PROOFS = 1_000_000
+
+
+def bench_account_purge(app, portal: sa.Engine, rounds: int) -> str:
+    from consent_service.extensions import db
+    from datamap import engine
+
+    ours, raw = [], []
+    with app.app_context():
+        # a worker that has run before has its statements compiled: warm up on another account
+        engine.start_purge(f"A{ACCOUNTS - 1}", "account_deleted")
+        db.session.commit()
+        while engine.run_purges():
+            pass
+        for round_ in range(rounds):
+            mine, theirs = f"A{2 * round_ + 1}", f"A{2 * round_ + 2}"
+
+            def purge():
+                purge_row = engine.start_purge(mine, "account_deleted")
+                db.session.commit()
+                while engine.run_purges():
+                    pass
+                assert db.session.get(type(purge_row), purge_row.purge_id).status == "done"
+
+            def raw_delete():
+                with portal.begin() as conn:
+                    conn.execute(sa.text("DELETE FROM documents WHERE account_id = :a"), {"a": theirs})
+
+            # alternate which goes first, so neither always finds a warmer cache
+            if round_ % 2:
+                raw.append(timed(raw_delete))
+                ours.append(timed(purge))
+            else:
+                ours.append(timed(purge))
+                raw.append(timed(raw_delete))
+        with portal.connect() as conn:
+            left = conn.execute(sa.text("SELECT count(*) FROM documents")).scalar_one()
+        assert left == ROWS - (2 * rounds + 1) * (ROWS // ACCOUNTS), left
+    return ratio_line(f"purge one account ({ROWS // ACCOUNTS:,} rows) from {ROWS:,} rows", ours, raw, 2.0)
+
+
+def load_proofs(db_engine: sa.Engine) -> None:
+    with db_engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO consent_records (consent_id, site, policy_version, texts_hash, action, categories, "
+            "recorded_at, valid_until, visitor_id, ip, user_agent, page, gpc, locale) "
+            "SELECT md5('c' || i), 'espace-locataire', 1, md5('t'), 'refuse_all', '{\"analytics\": false}', "
+            "timestamptz '2015-01-01' + i * interval '1 minute', timestamptz '2015-02-01' + i * interval '1 minute', "
+            "md5('v' || (i % 200000)), '203.0.113.0', 'bench', 'https://example.fr/', false, 'fr' "
+            "FROM generate_series(1, :n) AS i"), {"n": PROOFS})
+    with db_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM ANALYZE consent_records"))
+
+
+def bench_retention(app) -> list[str]:
+    from consent_service import clock
+    from consent_service.extensions import db
+    from cookies import subject_data
+    from datamap import engine
+
+    batches: list[float] = []
+    with app.app_context():
+        load_proofs(db.engine)
+        real_sweep = subject_data.sweep_expired_proofs
+        started = []
+
+        def sweep(before, batch):
+            started.append(time.perf_counter())
+            return real_sweep(before, batch)
+
+        def committed(session):
+            if started:
+                batches.append(time.perf_counter() - started.pop())
+
+        subject_data.sweep_expired_proofs = sweep
+        sa.event.listen(db.session, "after_commit", committed)
+        clock.set_now(dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc))
+        app.config["CONSENT_PROOF_RETENTION_MONTHS"] = 1
+        try:
+            ours = timed(engine.run_retention)
+        finally:
+            subject_data.sweep_expired_proofs = real_sweep
+            sa.event.remove(db.session, "after_commit", committed)
+            clock.set_now(None)
+        left = db.session.execute(sa.text("SELECT count(*) FROM consent_records")).scalar_one()
+        assert left == 0, left
+        load_proofs(db.engine)
+        with db.engine.begin() as conn:
+            raw = timed(lambda: conn.execute(sa.text(
+                "DELETE FROM consent_records WHERE recorded_at < timestamptz '2026-12-01'")))
+    lines = [ratio_line(f"retention sweep of {PROOFS:,} expired consent records "
+                        f"({len(batches)} batches of {app.config['RETENTION_BATCH_SIZE']:,})", [ours], [raw], 2.0)]
+    longest = max(batches)
+    lines.append(f"longest batch (longest lock held by the sweep): {longest * 1000:.1f} ms "
+                 f"({'ok' if longest < 1.0 else 'OVER'}, target < 1000 ms); the raw DELETE held its locks "
+                 f"{raw * 1000:.1f} ms")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with scratch_database("bench_purge") as url:
+        started = time.perf_counter()
+        portal = make_portal(url)
+        app = make_app(url)
+        print(f"setup: {ROWS:,} portal rows in {time.perf_counter() - started:.1f} s")
+        try:
+            print(bench_account_purge(app, portal, args.rounds))
+            for line in bench_retention(app):
+                print(line)
+        finally:
+            with app.app_context():
+                from consent_service.extensions import db
+
+                db.session.remove()
+                db.engine.dispose()
+                app.extensions["datamap"].dispose()
+            portal.dispose()
+
+
+if __name__ == "__main__":
+    main()
