@@ -137,6 +137,12 @@ VALUES = {
         "account_deleted": "compte supprimé", "lease_ended": "fin de bail", "dsar_erasure": "demande d'effacement",
         "retention": "durée de conservation", "delete": "suppression", "anonymize": "anonymisation",
         "retain": "conservation",
+        "received": "reçue", "duplicate_received": "reçue de nouveau", "classified": "classée",
+        "extended": "délai prolongé", "executed": "exécutée", "reminder_sent": "relance envoyée",
+        "signed_in": "connexion", "signed_out": "déconnexion", "signed_out_idle": "déconnexion après inactivité",
+        "sign_in_failed": "échec de connexion", "sign_in_refused_locked": "connexion refusée (compte verrouillé)",
+        "locked": "compte verrouillé", "proof_search": "recherche de preuves", "proof_viewed": "preuve consultée",
+        "register_downloaded": "registre téléchargé",
     },
     "en": {},
 }

@@ -44,7 +44,7 @@ def test_every_page_renders_for_a_dpo(bo, dpo_client, dsar_request, api_key):
                                               "Je confirme"],
         "/backoffice/intake": ["courrier", "téléphone", 'type="datetime-local"'],
         "/backoffice/register": [reference, "register.csv"],
-        "/backoffice/audit": ["signed_in", "dpo@bailleur.example.fr"],
+        "/backoffice/audit": ["connexion", "dpo@bailleur.example.fr"],
         "/backoffice/proofs": ['name="kind"', "Identifiant visiteur"],
         f"/backoffice/proofs/{consent['consent_id']}": [consent["consent_id"], "accept_all", "analytics"],
         "/backoffice/policies": ["espace-locataire"],
@@ -208,7 +208,7 @@ def test_proof_search_by_each_identifier_is_audited_without_the_subject_id(bo, d
     assert dpo_client.post("/backoffice/proofs", data={"kind": "account_id", "value": "../x"},
                            headers=HTML).status_code == 422
     trail = dpo_client.get("/backoffice/audit", headers=HTML).get_data(as_text=True)
-    assert trail.count("proof_search") == 4
+    assert trail.count("recherche de preuves") == 4
     assert first["visitor_id"] not in trail and "T-9" not in trail
 
 

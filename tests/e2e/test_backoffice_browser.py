@@ -1,0 +1,165 @@
+"""The DPO back-office in a real browser (issue 5): sign in, take a request from received to
+completed, an auditor cannot act, the lock after failures, sign-out when idle. Saves the
+README's screenshots of the dashboard and of a request page."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from consent_service import clock
+from consent_service.extensions import db
+
+from .server import Service
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "une phrase de passe assez longue"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory, browser):
+    """The service with two users and a few requests; the sign-in limit raised for the lock test."""
+    server = Service(tmp_path_factory.mktemp("backoffice"), config={"BACKOFFICE_LOGIN_RATE_LIMIT": "200 per minute"})
+    from backoffice import services
+    from dsar import intake
+
+    with server.app.app_context():
+        for email, role in (("dpo@bailleur.example.fr", "dpo"), ("audit@bailleur.example.fr", "auditor"),
+                            ("lock@bailleur.example.fr", "dpo"), ("idle@bailleur.example.fr", "dpo")):
+            services.create_user(email, PASSWORD, role)
+        now = clock.now()
+        server.references = [intake.open_request(
+            type=kind, channel=channel, actor="intake", full_name=name, email=email, account_id=None,
+            received_at=now - dt.timedelta(days=days), notify_dpo=False).request.reference
+            for kind, channel, name, email, days in (
+                ("access", "post", "Camille Martin", "camille@example.fr", 3),
+                ("erasure", "web", "Dominique Petit", "dominique@example.fr", 40),
+                ("rectification", "phone", "Alex Durand", None, 12),
+                (None, "email", "Sam Bernard", "sam@example.fr", 1))]
+        db.session.commit()
+    server.start()
+    yield server
+    server.stop()
+    clock.set_now(None)
+
+
+@pytest.fixture
+def moved_clock():
+    yield clock.set_now
+    clock.set_now(None)
+
+
+def sign_in(page, office, email, password=PASSWORD):
+    page.goto(f"{office.base}/backoffice/login")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_load_state()
+
+
+def test_an_anonymous_visitor_is_sent_to_sign_in(page, office):
+    page.goto(f"{office.base}/backoffice/requests/{office.references[0]}")
+    assert page.url == f"{office.base}/backoffice/login"
+    assert page.get_by_role("heading", level=1).inner_text() == "Connexion à l'espace DPO"
+    assert office.references[0] not in page.content()
+
+
+def test_a_dpo_takes_a_request_from_received_to_completed(page, office):
+    reference = office.references[0]
+    sign_in(page, office, "dpo@bailleur.example.fr")
+    assert page.get_by_role("heading", level=1).inner_text() == "Tableau de bord"
+    rows = page.locator("table").first.locator("tbody tr")
+    assert rows.count() == 4
+    assert office.references[1] in rows.first.inner_text() and "En retard" in rows.first.inner_text()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "backoffice-dashboard.png"), full_page=True)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#main"  # the skip link comes first
+
+    page.get_by_role("link", name=reference).click()
+    assert page.get_by_role("heading", level=1).inner_text().startswith(reference)
+    verify = page.get_by_role("form", name="Vérifier l'identité")
+    verify.get_by_label("Méthode").select_option("document")
+    verify.get_by_label("Note").fill("Copie de la carte d'identité reçue avec le courrier.")
+    verify.get_by_role("button", name="Marquer comme vérifiée").click()
+    assert page.get_by_role("status").inner_text() == "Action enregistrée."
+    assert "vérifiée" in page.locator("h1").inner_text()
+
+    extend = page.get_by_role("form", name="Prolonger le délai (une fois, 3 mois)")
+    extend.get_by_label("Motif").fill("Demande portant sur dix ans d'archives.")
+    extend.get_by_role("button", name="Prolonger").click()
+    assert page.get_by_role("status").inner_text() == "Action enregistrée."
+    assert "(prolongée" in page.content()
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.screenshot(path=str(SCREENSHOTS / "backoffice-request.png"), full_page=True)
+
+    complete = page.get_by_role("form", name="Clore la demande")
+    complete.get_by_label("Résumé envoyé à la personne").fill("Copie de vos données envoyée par courrier.")
+    complete.get_by_role("button", name="Clore").click()
+    assert "traitée" in page.locator("h1").inner_text()
+    timeline = page.locator("ol.timeline").inner_text()
+    for kind in ("reçue", "vérifiée", "délai prolongé", "traitée"):
+        assert kind in timeline
+    assert timeline.count("dpo@bailleur.example.fr") == 3
+
+    page.set_viewport_size({"width": 768, "height": 1024})  # a tablet: nothing wider than the screen
+    page.goto(f"{office.base}/backoffice/")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_an_erasure_asks_for_confirmation(page, office):
+    reference = office.references[1]
+    sign_in(page, office, "dpo@bailleur.example.fr")
+    page.goto(f"{office.base}/backoffice/requests/{reference}")
+    reject = page.get_by_role("form", name="Refuser la demande")
+    reject.get_by_label("Motif", exact=True).fill("Identité non établie.")
+    reject.evaluate("form => form.noValidate = true")  # past the browser's own check: the server refuses too
+    reject.get_by_role("button", name="Refuser la demande").click()
+    assert "Cochez la case de confirmation" in page.content()
+    assert "en attente de vérification" in page.locator("h1").inner_text()
+
+
+def test_an_auditor_reads_but_cannot_act(page, office):
+    reference = office.references[2]
+    sign_in(page, office, "audit@bailleur.example.fr")
+    page.goto(f"{office.base}/backoffice/requests/{reference}")
+    assert page.get_by_role("heading", level=1).inner_text().startswith(reference)
+    assert page.locator(f"form[action*='/requests/{reference}/']").count() == 0
+    assert "Votre rôle ne permet que la consultation." in page.content()
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    response = page.request.post(f"{office.base}/backoffice/requests/{reference}/verify",
+                                 form={"method": "document", "note": "x", "csrf_token": token},
+                                 headers={"Accept": "text/html"})
+    assert response.status == 403
+    page.goto(f"{office.base}/backoffice/intake")
+    assert "403" in page.locator("h1").inner_text()
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(page, office, moved_clock):
+    for _ in range(5):
+        sign_in(page, office, "lock@bailleur.example.fr", "not the password at all")
+        assert "Connexion impossible" in page.get_by_role("alert").inner_text()
+    sign_in(page, office, "lock@bailleur.example.fr")  # the right password: still locked
+    assert "Connexion impossible" in page.get_by_role("alert").inner_text()
+    moved_clock(clock.now() + dt.timedelta(minutes=16))
+    sign_in(page, office, "lock@bailleur.example.fr")
+    assert page.get_by_role("heading", level=1).inner_text() == "Tableau de bord"
+
+
+def test_idle_for_thirty_minutes_signs_out(page, office, moved_clock):
+    sign_in(page, office, "idle@bailleur.example.fr")
+    assert page.get_by_role("heading", level=1).inner_text() == "Tableau de bord"
+    moved_clock(clock.now() + dt.timedelta(minutes=31))
+    page.goto(f"{office.base}/backoffice/register")
+    assert page.url == f"{office.base}/backoffice/login"
+    assert "inactivité" in page.get_by_role("status").inner_text()
+
+
+def test_english_is_one_click_away(page, office):
+    sign_in(page, office, "dpo@bailleur.example.fr")
+    page.get_by_role("link", name="English").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Dashboard"
+    assert page.locator("html").get_attribute("lang") == "en"
