@@ -110,13 +110,16 @@ def try_identity_verifier(dsar_request: DsarRequest) -> bool:
     return matched
 
 
-def mark_verified(dsar_request: DsarRequest, method: str, actor: str, note: str | None) -> None:
-    """Move an awaiting request to verified; the birth date, no longer needed, is dropped."""
+def mark_verified(dsar_request: DsarRequest, method: str, actor: str, note: str | None, *,
+                  tell_subject: bool = True) -> None:
+    """Move an awaiting request to verified (and tell the subject); the birth date, no
+    longer needed, is dropped."""
     dsar_request.verification_method = method
     dsar_request.verified_at = clock.now()
     dsar_request.birth_date = None
     add_event(dsar_request, "verified", actor, to_status="verified", note=note or f"Verified by {method}.")
-    notify.verified(dsar_request)
+    if tell_subject:
+        notify.verified(dsar_request)
 
 
 # --- the e-mailed link ----------------------------------------------------------------------

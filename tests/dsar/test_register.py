@@ -69,3 +69,19 @@ def test_the_csv_neutralises_formulas_and_escapes_quotes_and_newlines(client, ad
     for row in rows:
         for value in row.values():
             assert not value.startswith(("=", "+", "-", "@"))
+
+
+def test_the_demo_requests_load_once_and_send_nothing(app, client, admin):
+    from dsar.demo import load_demo_requests
+
+    from .helpers import outbox
+
+    from consent_service.extensions import db
+
+    assert load_demo_requests() == "4 demo requests"
+    db.session.commit()  # as `flask demo` does after each loader
+    assert load_demo_requests() == "demo requests already loaded"
+    items = client.get("/v1/dsar/requests", headers=admin).get_json()["items"]
+    assert len(items) == 4 and {i["status"] for i in items} == {"awaiting_verification", "verified"}
+    assert client.get("/v1/dsar/requests?overdue=true", headers=admin).get_json()["items"]
+    assert outbox() == []
