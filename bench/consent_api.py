@@ -225,6 +225,8 @@ class Result:
     errors: dict
     requests: int
     rows_added: int | None = None
+    ratio: float | None = None
+    all_committed: bool = True
 
     @property
     def expected_count(self) -> int:
@@ -310,6 +312,31 @@ def policy_etag(app: Server) -> str:
 # --- report -------------------------------------------------------------------------------
 
 
+def summarise(runs: dict[str, list[Result]], scenarios: list[Scenario]) -> dict[str, Result]:
+    """One Result per scenario: its median run; each ratio is the median of the ratios of
+    runs made in the same round (side by side in time, so other load on the machine
+    weighs on both alike); rows and 201s are added up over all rounds."""
+    results = {}
+    for s in scenarios:
+        found = runs[s.key]
+        median = sorted(found, key=lambda r: r.rps)[len(found) // 2]
+        result = dataclasses.replace(median)
+        if s.ceiling:
+            ratios = sorted(r.rps / c.rps for r, c in zip(found, runs[s.ceiling]) if c.rps)
+            result.ratio = ratios[len(ratios) // 2] if ratios else 0.0
+        result.statuses, result.errors = {}, {}
+        for r in found:
+            for key, n in r.statuses.items():
+                result.statuses[key] = result.statuses.get(key, 0) + n
+            for key, n in r.errors.items():
+                result.errors[key] = result.errors.get(key, 0) + n
+        if s.table:
+            result.rows_added = sum(r.rows_added for r in found)
+            result.all_committed = all(_committed(r) for r in found)
+        results[s.key] = result
+    return results
+
+
 def render(results: dict[str, Result], args, context: dict) -> str:
     lines = [
         "| Scenario | req/s | p50 ms | p99 ms | Compared with | Ratio | Target | Met |",
@@ -321,7 +348,7 @@ def render(results: dict[str, Result], args, context: dict) -> str:
         ratio_text = compared = target_text = met_text = "—"
         if s.ceiling:
             ceiling = results[s.ceiling]
-            ratio = result.rps / ceiling.rps if ceiling.rps else 0.0
+            ratio = result.ratio if result.ratio is not None else (result.rps / ceiling.rps if ceiling.rps else 0.0)
             ratio_text = f"{ratio:.2f}×"
             compared = ceiling.scenario.label
             if s.target is not None:
@@ -350,7 +377,8 @@ def render(results: dict[str, Result], args, context: dict) -> str:
         f"gunicorn: {args.workers} workers, worker_class={context['worker_class']}, threads={context['threads']} "
         f"(gunicorn.conf.py, the same for the service and both ceilings). Load: wrk, {args.connections} "
         f"connections, {args.threads} threads, {args.warmup:g} s warm-up then {args.duration:g} s per scenario"
-        + (f", best of {args.rounds} interleaved rounds" if args.rounds > 1 else "")
+        + (f"; {args.rounds} interleaved rounds: median run, median of same-round ratios, 201s and rows "
+           "summed" if args.rounds > 1 else "")
         + f". Load average (1 min): {context['load']}."
     )
     summary = ", ".join(f"{label}: {'met' if ok else 'missed'}" for label, ok in verdicts)
@@ -358,7 +386,7 @@ def render(results: dict[str, Result], args, context: dict) -> str:
 
 
 def _committed(result: Result) -> bool:
-    return result.rows_added is None or result.rows_added >= result.expected_count
+    return result.all_committed and (result.rows_added is None or result.rows_added >= result.expected_count)
 
 
 # --- main ---------------------------------------------------------------------------------
@@ -371,7 +399,7 @@ def parse_args(argv=None):
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--rounds", type=int, default=1, help="measure every scenario this many times, "
-                        "interleaved, and keep each one's fastest run (other load on the machine)")
+                        "interleaved; report the median run and the median same-round ratio (other load on the machine)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (all three servers)")
     parser.add_argument("--p99-ms", type=float, default=50.0)
     parser.add_argument("--database", default="consent_bench", help="scratch database (dropped and recreated)")
@@ -471,9 +499,7 @@ def main(argv=None) -> int:
                 print(f" round {round_no + 1}/{args.rounds}", flush=True)
             for s in scenarios:
                 runs[s.key].append(measure(wrk, s, args, db))
-        # Other work on the machine only ever slows a run down: with several rounds, the
-        # fastest run of each scenario is the least disturbed one.
-        results = {key: max(found, key=lambda r: r.rps) for key, found in runs.items()}
+        results = summarise(runs, scenarios)
         context["load"] = f"{load_before} before, {_loadavg()} after"
         for server in servers:
             if server.process.poll() is not None:

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli, config, errors, mail, security_headers
-from .extensions import LazySessionInterface, api, db, limiter, migrate
+from .extensions import LazySessionInterface, api, cached_ensure_sync, db, limiter, migrate
 
 
 def create_app(config_overrides: dict | None = None, environ: dict | None = None) -> Flask:
@@ -16,6 +16,7 @@ def create_app(config_overrides: dict | None = None, environ: dict | None = None
     ``config_overrides`` wins over both."""
     app = Flask(__name__, instance_relative_config=True)
     app.session_interface = LazySessionInterface()
+    app.ensure_sync = cached_ensure_sync(app.ensure_sync)
     app.config.update(config.defaults())
     app.config.update(config.from_environment(app.instance_path, environ))
     app.config.update(config_overrides or {})

@@ -98,8 +98,8 @@ class _Limiter(_StockLimiter):
         super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
 
     def _has_request_wide_limits(self) -> bool:
-        manager = self.limit_manager
-        return bool(manager.default_limits or manager.application_limits or manager._blueprint_limits
+        manager = self.limit_manager  # the declared lists: their limit strings are not resolved here
+        return bool(manager._default_limits or manager._application_limits or manager._blueprint_limits
                     or self._meta_limits or self._storage_dead)
 
 
@@ -120,6 +120,25 @@ class LazySessionInterface(SecureCookieSessionInterface):
         if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
             return self.session_class()
         return super().open_session(app, request)
+
+
+def cached_ensure_sync(ensure_sync):
+    """``Flask.ensure_sync`` remembered per callable: Flask and flask-smorest call it for every
+    hook and view layer of every request, and each call inspects the callable's code flags."""
+    seen: dict = {}
+
+    def cached(func):
+        try:
+            return seen[func]
+        except KeyError:
+            result = ensure_sync(func)
+            if len(seen) < 4096:
+                seen[func] = result
+            return result
+        except TypeError:  # an unhashable callable
+            return ensure_sync(func)
+
+    return cached
 
 
 db = _SQLAlchemy(model_class=Base)

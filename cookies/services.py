@@ -8,6 +8,7 @@ import ipaddress
 import json
 import threading
 import time
+import types
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
@@ -153,13 +154,22 @@ def forget_cached_policy(site_key: str | None = None) -> None:
             _cache.pop(site_key, None)
 
 
+def cached_policy(site_key: str) -> CurrentPolicy | None:
+    """The site's current policy if this process holds a fresh copy, else None (no database,
+    no application context needed)."""
+    hit = _cache.get(site_key)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    return None
+
+
 def current_policy(site_key: str) -> CurrentPolicy:
     """The site's current policy; cached for ``POLICY_CACHE_SECONDS`` so every process sees a
     new version within seconds without a database read per request."""
     ttl = current_app.config["POLICY_CACHE_SECONDS"]
-    hit = _cache.get(site_key)
-    if hit and hit[0] > time.monotonic():
-        return hit[1]
+    cached = cached_policy(site_key)
+    if cached is not None:
+        return cached
     site = get_site(site_key)
     policy = latest_policy(site)
     payload = policy_json(site.key, policy)
@@ -249,7 +259,7 @@ _INSERT_RECORD = ConsentRecord.__table__.insert()
 
 @dataclasses.dataclass
 class Decision:
-    record: ConsentRecord
+    record: types.SimpleNamespace  # the proof's columns as attributes (what was inserted)
     cookie_consent: str
     r_ci: str
     max_age: int
@@ -274,7 +284,7 @@ def record_decision(policy: CurrentPolicy, *, action: str, chosen: dict | None, 
     # One INSERT in the session's transaction, without the unit of work: the proof is
     # append-only, so nothing needs the row as a tracked object.
     db.session.execute(_INSERT_RECORD, values)
-    record = ConsentRecord(**values)  # transient: what the caller reads back
+    record = types.SimpleNamespace(**values)  # what the caller reads back
     until = int(valid_until.timestamp())
     consent_token = tokens.readable(CONSENT_SALT).dumps({
         "id": record.consent_id, "vid": record.visitor_id, "site": policy.site_key, "ver": policy.version,
