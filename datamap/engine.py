@@ -127,8 +127,15 @@ def _claim() -> int | None:
     if step.purge.status == "pending":
         step.purge.status = "running"
     step.lease_until = now + dt.timedelta(seconds=_config("PURGE_STEP_LEASE_SECONDS"))
-    db.session.commit()
+    if _writes_elsewhere(step):
+        db.session.commit()  # other workers must see the claim while the store commits batches
+    # else the step's work happens in this very transaction (the service's own tables, or only
+    # a count): the row lock holds it, and a dead worker's transaction rolls back whole.
     return step.id
+
+
+def _writes_elsewhere(step: PurgeStep) -> bool:
+    return step.kind != "builtin" and step.action != "retain"
 
 
 def run_purges() -> int:
@@ -141,7 +148,8 @@ def run_purges() -> int:
             break
         run_step(step_id)
         handled += 1
-    handled += _finish_stragglers()
+    if not handled:  # an idle pass also settles any purge a dead worker left unsettled
+        handled += _finish_stragglers()
     return handled
 
 
@@ -158,8 +166,11 @@ def run_step(step_id: int) -> None:
             _run_store_step(step, purge)
         step.status, step.finished_at, step.error, step.lease_until = "done", clock.now(), None, None
     except Exception as err:
+        claimed_apart = _writes_elsewhere(step)
         db.session.rollback()
         step = db.session.get(PurgeStep, step_id)
+        if not claimed_apart:  # the claim rolled back with the work: count this try again
+            step.attempts += 1
         _failed_attempt(step, err)
     _settle(step.purge_id)
     db.session.commit()
@@ -180,11 +191,11 @@ def _run_store_step(step: PurgeStep, purge: Purge) -> None:
             changed = connectors.erase_batch(store, table, purge.account_id, batch, pseudonym)
         else:
             changed = connectors.erase_files(store, purge.account_id, batch)
+        if not changed:  # only an empty batch proves nothing is left (a short one may not)
+            return
         step.rows += changed
         step.lease_until = clock.now() + dt.timedelta(seconds=_config("PURGE_STEP_LEASE_SECONDS"))
         db.session.commit()  # the store committed the batch; record it before the next one
-        if not changed:  # only an empty batch proves nothing is left (a short one may not)
-            return
         pause = _config("PURGE_BATCH_PAUSE_SECONDS")
         if pause:
             time.sleep(pause)  # lets tests kill a worker between two batches
@@ -212,8 +223,8 @@ def _settle(purge_id: str) -> None:
     if _postgres():
         query = query.with_for_update()
     purge = db.session.execute(query).scalar_one()
-    statuses = {s.status for s in db.session.execute(
-        db.select(PurgeStep).where(PurgeStep.purge_id == purge_id)).scalars()}
+    statuses = set(db.session.execute(
+        db.select(PurgeStep.status).where(PurgeStep.purge_id == purge_id).distinct()).scalars())
     if statuses <= {"done"}:
         purge.status, purge.finished_at, purge.account_id = "done", clock.now(), None
         log.info("purge %s done", purge_id)

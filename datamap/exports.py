@@ -102,7 +102,9 @@ def build(account_id: str, reference: str | None, locale: str | None) -> tuple[D
     partial = folder / f".{export_id}.partial"
     sections = []
     try:
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        # Level 1: JSON still shrinks about fivefold, at a fraction of the default level's time.
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1,
+                             allowZip64=True) as archive:
             for store in datamap().stores:
                 if store.kind == "sql":
                     for table in store.tables:
