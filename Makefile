@@ -23,6 +23,8 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
 
+DEMO_DATAMAP := $(CURDIR)/instance/demo-portal/datamap.yaml
+
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo
@@ -35,8 +37,9 @@ run: install
 	@echo "  back-office          http://$(HOST):$(PORT)/backoffice/"
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
-	  $(BIN)/flask worker & \
-	  $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - 'consent_service:create_app()'
+	  DATAMAP_PATH=$(DEMO_DATAMAP) $(BIN)/flask worker & \
+	  DATAMAP_PATH=$(DEMO_DATAMAP) $(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) \
+	    --access-logfile - 'consent_service:create_app()'
 
 test: install browser
 	$(BIN)/python -m pytest
@@ -44,8 +47,11 @@ test: install browser
 test-fast: install
 	$(BIN)/python -m pytest -m "not e2e" -x -q
 
-bench: install
+bench: install browser
 	$(BIN)/python bench/consent_api.py
+	$(BIN)/python bench/banner.py
+	$(BIN)/python bench/purge.py
+	$(BIN)/python bench/export.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis
