@@ -11,7 +11,9 @@ csrf = CSRFProtect()
 
 def init_app(app: Flask) -> None:
     """Sessions, CSRF, the pages, the guard in front of every back-office path, the CLI."""
-    from . import cli, models, services, views  # noqa: F401  (models: tables for create_all)
+    from consent_service.cli import register_demo_loader
+
+    from . import cli, demo, models, services, views  # noqa: F401  (models: tables for create_all)
 
     for name, value in services.DEFAULTS.items():
         app.config.setdefault(name, value)
@@ -24,9 +26,27 @@ def init_app(app: Flask) -> None:
     # CSRF is checked by the back-office's own hook, not on the JSON API's POSTs.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     csrf.init_app(app)
-    login_manager.init_app(app)
+    login_manager.init_app(app, add_context_processor=False)
+    _only_on_backoffice_paths(app, login_manager._update_remember_cookie)
     login_manager.session_protection = "strong"
     login_manager.user_loader(services.get_user)
     app.before_request(views.guard)
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.dpo_cli)
+    register_demo_loader(app, "backoffice", demo.load_demo_users)
+
+
+def _only_on_backoffice_paths(app: Flask, hook) -> None:
+    """Flask-Login reads the session after every response; reading it makes Flask add
+    ``Vary: Cookie``, which would stop shared caches from keeping the public policy and
+    banner.js. Outside the back-office there is no session to look at."""
+    from flask import request
+
+    after = app.after_request_funcs.setdefault(None, [])
+
+    def on_backoffice_only(response):
+        if request.path == "/backoffice" or request.path.startswith("/backoffice/"):
+            return hook(response)
+        return response
+
+    after[:] = [on_backoffice_only if f == hook else f for f in after]

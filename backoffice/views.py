@@ -128,7 +128,7 @@ def _helpers():
             return local.strftime("%Y-%m-%d %H:%M") if with_time else local.strftime("%Y-%m-%d")
         return moment.isoformat()
 
-    return {"t": texts, "lang": lang, "v": lambda value: value_label(lang, value), "when": when,
+    return {"current_user": current_user, "t": texts, "lang": lang, "v": lambda value: value_label(lang, value), "when": when,
             "logout_form": forms.PlainForm()}
 
 

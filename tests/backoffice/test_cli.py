@@ -58,3 +58,14 @@ def test_a_bad_address_is_refused(bo):
     assert _create(bo, "not-an-address", "--role", "dpo").exit_code != 0
     assert _create(bo, "x" * 96 + "@b.fr", "--role", "dpo").exit_code != 0
     assert _users() == []
+
+
+def test_demo_makes_a_dpo_and_an_auditor_once(bo):
+    from backoffice.demo import load_demo_users
+
+    first = load_demo_users()
+    db.session.commit()
+    assert "dpo@demo.example.fr (dpo) password " in first and "auditeur@demo.example.fr (auditor)" in first
+    assert sorted(u.role for u in _users()) == ["auditor", "dpo"]
+    assert "already exist" in load_demo_users()
+    assert len(_users()) == 2

@@ -224,3 +224,15 @@ def test_security_headers_on_backoffice_pages(dpo_client):
 def test_a_proof_search_keeps_ids_out_of_the_url(dpo_client):
     page = dpo_client.get("/backoffice/proofs", headers=HTML).get_data(as_text=True)
     assert re.search(r'<form method="post" action="/backoffice/proofs"', page)
+
+
+def test_outside_the_backoffice_no_session_is_read_nor_set(bo, dpo_client):
+    """Flask-Login must not add ``Vary: Cookie`` to the public, cacheable answers."""
+    from cookies.demo import load_demo_site
+
+    load_demo_site()
+    db.session.commit()
+    for path in ("/v1/sites/espace-locataire/policy", "/banner.js", "/sites/espace-locataire/cookies", "/healthz"):
+        response = dpo_client.get(path)
+        assert "Cookie" not in response.headers.get("Vary", ""), path
+        assert not response.headers.getlist("Set-Cookie"), path
