@@ -12,9 +12,12 @@ Starts, on 127.0.0.1 only, against a scratch PostgreSQL database it creates and 
 All three run with the same ``gunicorn.conf.py`` (and the same ``--workers``). Each scenario
 gets the same load from ``wrk`` (``bench/wrk_report.lua``): a warm-up, then a measured run.
 Writes are compared with the minimal durable insert, reads with the bare app. After each
-write scenario the rows in the table are counted and compared with the 201s wrk saw.
+write scenario the rows in the table are counted and compared with the 201s wrk saw. The
+scenarios run in interleaved rounds (3 by default): the table shows each one's median run and
+the median of the ratios taken within a round, so that other work on a shared machine weighs
+on a scenario and its ceiling alike.
 
-Usage: ``.venv/bin/python bench/consent_api.py [--duration 10] [--warmup 2] [--connections 16]``
+Usage: ``.venv/bin/python bench/consent_api.py [--duration 10] [--warmup 2] [--rounds 3]``
 (``make bench``). Needs ``wrk`` (``apt-get install -y wrk``; installed automatically as root)
 and PostgreSQL at ``BENCH_PG_URL`` (default ``postgresql://postgres@127.0.0.1:5432/postgres``).
 Prints a markdown table and writes it to ``bench/results/consent_api.md``.
@@ -398,7 +401,7 @@ def parse_args(argv=None):
     parser.add_argument("--warmup", type=float, default=2, help="warm-up seconds per scenario")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--rounds", type=int, default=1, help="measure every scenario this many times, "
+    parser.add_argument("--rounds", type=int, default=3, help="measure every scenario this many times, "
                         "interleaved; report the median run and the median same-round ratio (other load on the machine)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (all three servers)")
     parser.add_argument("--p99-ms", type=float, default=50.0)

@@ -117,7 +117,8 @@ class LazySessionInterface(SecureCookieSessionInterface):
     (nearly all of them: the public API) that carry no session cookie."""
 
     def open_session(self, app, request):
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        if app.secret_key and ("HTTP_COOKIE" not in request.environ
+                               or not request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()
         return super().open_session(app, request)
 

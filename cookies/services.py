@@ -166,10 +166,10 @@ def cached_policy(site_key: str) -> CurrentPolicy | None:
 def current_policy(site_key: str) -> CurrentPolicy:
     """The site's current policy; cached for ``POLICY_CACHE_SECONDS`` so every process sees a
     new version within seconds without a database read per request."""
-    ttl = current_app.config["POLICY_CACHE_SECONDS"]
     cached = cached_policy(site_key)
     if cached is not None:
         return cached
+    ttl = current_app.config["POLICY_CACHE_SECONDS"]
     site = get_site(site_key)
     policy = latest_policy(site)
     payload = policy_json(site.key, policy)
@@ -227,8 +227,13 @@ def truncate_ip(address: str | None) -> str | None:
         return None
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    prefix = 24 if ip.version == 4 else 48
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
+    # The network address of the /24 or /48, by masking (no network object per decision).
+    mask = _IPV4_24 if ip.version == 4 else _IPV6_48
+    return str(type(ip)(int(ip) & mask))
+
+
+_IPV4_24 = (2**32 - 1) ^ (2**8 - 1)
+_IPV6_48 = (2**128 - 1) ^ (2**80 - 1)
 
 
 def page_without_query(page: str | None) -> str | None:
