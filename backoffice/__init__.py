@@ -1,6 +1,8 @@
 """The DPO back-office: server-rendered pages under ``/backoffice/`` (contract section 8)."""
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -15,8 +17,12 @@ def init_app(app: Flask) -> None:
 
     from . import cli, demo, models, services, views  # noqa: F401  (models: tables for create_all)
 
-    for name, value in services.DEFAULTS.items():
-        app.config.setdefault(name, value)
+    # Each setting: the app config, else the environment, else the default.
+    settings = {name: os.environ.get(name) or default for name, default in services.DEFAULTS.items()}
+    for name, value in settings.items():
+        if not str(value).strip().lstrip("-").isdigit() and isinstance(services.DEFAULTS[name], int):
+            raise RuntimeError(f"{name} must be a whole number")
+        app.config.setdefault(name, type(services.DEFAULTS[name])(value))
     # The Flask session only serves the back-office: scope it there and harden its cookie.
     app.config.update(SESSION_COOKIE_NAME="backoffice_session", SESSION_COOKIE_PATH="/backoffice",
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
                    session, url_for)
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.orm.exc import StaleDataError
 
 from consent_service import clock
 from consent_service.errors import json_error
@@ -288,7 +289,12 @@ def _act(reference: str, action: str):
         if err.message:
             errors["_"] = [err.message]
         return _request_page(reference, {action: errors}, action, values, err.code)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except StaleDataError:  # another action on the same request won the race
+        db.session.rollback()
+        return _request_page(reference, {action: {"_": ["The request changed at the same time; reload it and "
+                                                        "try again."]}}, action, values, 409)
     flash(TEXTS[_lang()]["done"])
     return redirect(url_for("backoffice.request_detail", reference=reference, _anchor="actions"))
 

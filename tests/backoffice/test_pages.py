@@ -234,3 +234,18 @@ def test_policy_diff_lists_added_removed_and_changed():
                    ("cookies", "x", "removed", None, None, None), ("texts", "en.title", "added", None, None, "E"),
                    ("settings", "accept_validity_months", "changed", None, 13, 6),
                    ("settings", "implied_consent_on_continue", "changed", None, True, False)]
+
+
+def test_the_printable_proof_is_audited_and_has_print_styles(bo, dpo_client):
+    from cookies.demo import load_demo_site
+
+    load_demo_site()
+    db.session.commit()
+    consent_id = bo.test_client().post("/v1/sites/espace-locataire/consents",
+                                       json={"action": "refuse_all"}).get_json()["consent_id"]
+    page = dpo_client.get(f"/backoffice/proofs/{consent_id}", headers=HTML).get_data(as_text=True)
+    assert "refuse_all" in page and 'class="no-print"' in page
+    css = dpo_client.get("/backoffice/static/backoffice/backoffice.css").get_data(as_text=True)
+    assert "@media print" in css
+    trail = dpo_client.get("/backoffice/audit", headers=HTML).get_data(as_text=True)
+    assert f"consent_id {consent_id}" in trail and "preuve consultée" in trail
