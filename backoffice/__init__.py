@@ -29,9 +29,12 @@ def init_app(app: Flask) -> None:
                       SESSION_COOKIE_SECURE=bool(app.config.get("SECURE_COOKIES")),
                       REMEMBER_COOKIE_SECURE=bool(app.config.get("SECURE_COOKIES")),
                       REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Strict")
-    # CSRF is checked by the back-office's own hook, not on the JSON API's POSTs.
+    # CSRF is checked by the back-office's own hook (views._check_csrf), never on the JSON
+    # API's POSTs: Flask-WTF's app-wide hook is switched off and taken out of every request.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     csrf.init_app(app)
+    before = app.before_request_funcs.setdefault(None, [])
+    before[:] = [f for f in before if getattr(f, "__name__", "") != "csrf_protect"]
     login_manager.init_app(app, add_context_processor=False)
     _only_on_backoffice_paths(app, login_manager._update_remember_cookie)
     login_manager.session_protection = "strong"
