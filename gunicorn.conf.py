@@ -1,7 +1,13 @@
 """Gunicorn settings for `web:` (Procfile), `make run` and bench/consent_api.py.
 
 Gunicorn reads this file from the working directory; the benchmark passes it explicitly to
-the service and to both ceilings, so all three run under the same worker settings.
+the service and to both of its ceilings, so all three run under the same worker settings.
+
+Sync workers: the service is CPU-bound Python (validation, signing, JSON) with one short
+database transaction per write, and runs behind a reverse proxy that keeps client
+connections alive. ``GUNICORN_WORKER_CLASS=gthread`` with ``GUNICORN_THREADS`` overlaps
+database waits instead (more throughput per process on write-heavy loads, at the cost of the
+GIL on the CPU-bound reads); see docs/benchmark.md for both measured.
 """
 import os
 

@@ -367,10 +367,12 @@ def render(results: dict[str, Result], args, context: dict) -> str:
     notes = []
     for result in results.values():
         if result.rows_added is not None:
+            extra = result.rows_added - result.expected_count
             notes.append(f"- {result.scenario.label}: {result.expected_count:,} × 201 reported by wrk, "
-                         f"{result.rows_added:,} rows added "
-                         f"({'every 201 committed' if _committed(result) else 'MISSING ROWS'}; "
-                         f"a few more rows than 201s are requests still in flight when wrk stopped).")
+                         f"{result.rows_added:,} rows added: "
+                         + ("every 201 committed" if _committed(result) else "**ROWS MISSING**")
+                         + (f"; the {extra:,} extra rows are requests in flight when wrk stopped "
+                            f"(at most {args.connections} per run)." if extra > 0 else "."))
         if result.unexpected or any(result.errors.values()):
             notes.append(f"- {result.scenario.label}: unexpected statuses {result.unexpected}, "
                          f"wrk errors {result.errors}.")
@@ -438,6 +440,7 @@ def main(argv=None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started with SIGINT ignored (`&`)
     try:
         print(f"scratch database {args.database} …", flush=True)
         db.create()

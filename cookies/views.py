@@ -1,7 +1,7 @@
 """The public consent API and the site/policy administration API (thin views)."""
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, make_response, request
+from flask import Response, current_app, jsonify, request
 from flask_smorest import Blueprint
 
 from consent_service import apikeys
@@ -144,7 +144,8 @@ def record_consent(data, site):
                     RCI_COOKIE: {"value": decision.r_ci, "max_age": decision.max_age}},
     }
     db.session.commit()  # the 201 below means the proof is committed
-    response = make_response(jsonify(body), 201)
+    response = jsonify(body)
+    response.status_code = 201
     _set_consent_cookies(response, decision, policy)
     return response
 
