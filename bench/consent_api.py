@@ -229,6 +229,7 @@ class Result:
     requests: int
     rows_added: int | None = None
     ratio: float | None = None
+    round_ratios: list = dataclasses.field(default_factory=list)
     all_committed: bool = True
 
     @property
@@ -325,7 +326,8 @@ def summarise(runs: dict[str, list[Result]], scenarios: list[Scenario]) -> dict[
         median = sorted(found, key=lambda r: r.rps)[len(found) // 2]
         result = dataclasses.replace(median)
         if s.ceiling:
-            ratios = sorted(r.rps / c.rps for r, c in zip(found, runs[s.ceiling]) if c.rps)
+            result.round_ratios = [r.rps / c.rps for r, c in zip(found, runs[s.ceiling]) if c.rps]
+            ratios = sorted(result.round_ratios)
             result.ratio = ratios[len(ratios) // 2] if ratios else 0.0
         result.statuses, result.errors = {}, {}
         for r in found:
@@ -365,6 +367,10 @@ def render(results: dict[str, Result], args, context: dict) -> str:
         lines.append(f"| {s.label} | {result.rps:,.0f} | {result.p50_ms:.2f} | {result.p99_ms:.2f} | {compared} | "
                      f"{ratio_text} | {target_text} | {met_text} |")
     notes = []
+    if args.rounds > 1:
+        notes.append("- Ratios in each round: " + "; ".join(
+            f"{r.scenario.label} " + ", ".join(f"{x:.2f}" for x in r.round_ratios)
+            for r in results.values() if r.scenario.target is not None) + ".")
     for result in results.values():
         if result.rows_added is not None:
             extra = result.rows_added - result.expected_count

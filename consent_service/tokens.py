@@ -5,7 +5,7 @@ import functools
 import json
 
 from flask import current_app
-from itsdangerous import BadData, BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadData, BadSignature, Signer, URLSafeSerializer, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
 
 
@@ -28,11 +28,34 @@ class CanonicalMixin:
         return super().loads(s, *args, **kwargs)
 
 
+class _KeyCachingSigner(Signer):
+    """itsdangerous derives the HMAC key from the secret and the salt on every signature and
+    every check; it depends on nothing else, so it is derived once per secret (the consent
+    cookies are signed and checked on the hot paths)."""
+
+    def derive_key(self, secret_key=None) -> bytes:
+        secret = self.secret_keys[-1] if secret_key is None else secret_key
+        derived = self.__dict__.setdefault("_derived", {})
+        if secret not in derived:
+            derived[secret] = super().derive_key(secret)
+        return derived[secret]
+
+
 class ReadableSerializer(CanonicalMixin, URLSafeSerializer):
     """URL-safe signed JSON that is never compressed, so a page can read the payload."""
 
+    signer = _KeyCachingSigner
+
     def dump_payload(self, obj) -> bytes:
         return base64_encode(_compact(obj))
+
+    def make_signer(self, salt=None):
+        # One signer per salt, reused: a signer keeps no state between calls.
+        salt = self.salt if salt is None else salt
+        signers = self.__dict__.setdefault("_signers", {})
+        if salt not in signers:
+            signers[salt] = super().make_signer(salt)
+        return signers[salt]
 
 
 class TimedSerializer(CanonicalMixin, URLSafeTimedSerializer):
