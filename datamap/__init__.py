@@ -7,7 +7,9 @@ import os
 from flask import Flask
 
 DEFAULTS = {
-    "PURGE_BATCH_SIZE": 10000,           # rows (or files) per batch, each its own transaction
+    # Rows (or files) per batch of a purge step, each its own transaction; 0: one statement per
+    # table. Only the subject's own rows are locked, so batches matter only for huge subjects.
+    "PURGE_BATCH_SIZE": 0,
     "PURGE_STEP_LEASE_SECONDS": 120,     # a step not renewed for this long was abandoned by a dead worker
     "PURGE_MAX_ATTEMPTS": 5,             # tries of a step before its store is reported failed
     "PURGE_RETRY_SECONDS": 60,           # first retry delay, doubled after each failed try

@@ -72,19 +72,20 @@ def count_rows(store: Store, table: Table, account_id: str) -> int:
 
 
 def erase_batch(store: Store, table: Table, account_id: str, batch: int, pseudonym: str) -> int:
-    """Apply the table's ``on_erasure`` to at most ``batch`` of the subject's rows; returns how
-    many changed (0 when nothing is left: the step is then done). ``retain`` changes nothing."""
+    """Apply the table's ``on_erasure`` to at most ``batch`` of the subject's rows (all of them
+    when ``batch`` is 0); returns how many changed. ``retain`` changes nothing."""
     condition = _subject_filter(table, account_id)
+    target = _batch_of(store, table, condition, batch) if batch else condition
     t = table.sa_table
     with store.engine.begin() as conn:
         if table.on_erasure == "delete":
-            return conn.execute(sa.delete(t).where(_batch_of(store, table, condition, batch))).rowcount
+            return conn.execute(sa.delete(t).where(target)).rowcount
         if table.on_erasure == "anonymize":
             # The subject column goes too, or the "anonymized" row would still name its account.
             subject = None if table.subject_column in table.nullable else pseudonym
             values = {name: None for name in table.anonymize_columns}
             values[table.subject_column] = subject
-            return conn.execute(sa.update(t).where(_batch_of(store, table, condition, batch)).values(**values)).rowcount
+            return conn.execute(sa.update(t).where(target).values(**values)).rowcount
     return 0
 
 
@@ -182,7 +183,8 @@ def files_of(store: Store, account_id: str) -> Iterator[tuple[Path, str, os.stat
 
 
 def erase_files(store: Store, account_id: str, batch: int) -> int:
-    """Remove at most ``batch`` of the subject's files; the folder goes with the last one."""
+    """Remove at most ``batch`` of the subject's files (all when 0); the folder goes with the last."""
+    batch = batch or float("inf")
     folder = subject_folder(store, account_id)
     if not folder.exists() and not folder.is_symlink():
         return 0
