@@ -30,6 +30,7 @@ import datetime as dt
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import socket
@@ -127,6 +128,12 @@ class ScratchDatabase:
             return conn.execute(self.sa.text(sql)).fetchall() if sql.lstrip().upper().startswith("SELECT") \
                 else conn.execute(self.sa.text(sql))
 
+    def backend_pids(self, application_name: str) -> list[int]:
+        with self.admin.connect() as conn:
+            return list(conn.execute(self.sa.text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = :d AND application_name = :a"),
+                {"d": self.name, "a": application_name}).scalars())
+
     def count(self, table: str) -> int:
         with self.engine.connect() as conn:
             return conn.execute(self.sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
@@ -158,6 +165,11 @@ class Server:
     process: subprocess.Popen | None = None
 
     @property
+    def tag(self) -> str:
+        """Its PostgreSQL application_name."""
+        return "bench-" + self.label.replace(" ", "-")
+
+    @property
     def base(self) -> str:
         return f"http://{HOST}:{self.port}"
 
@@ -170,7 +182,8 @@ class Server:
         handle = self.log.open("wb")
         # A session of its own: Ctrl-C in the terminal reaches this script, which stops the
         # server itself (and only it) in its cleanup.
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT,
+        env = {**self.env, "DATABASE_URL": f"{self.env['DATABASE_URL']}?application_name={self.tag}"}
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
                                         start_new_session=True)
 
     def wait_ready(self, path: str, timeout: float = 30.0) -> None:
@@ -198,6 +211,36 @@ class Server:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=5)
+
+
+# --- CPU accounting -----------------------------------------------------------------------
+# Throughput on a shared machine moves with whatever else runs; the CPU time a request costs
+# (server workers, their PostgreSQL backends, wrk) moves much less, so it is reported beside.
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def cpu_snapshot(server: "Server", db: "ScratchDatabase") -> dict[int, float]:
+    pids = [server.process.pid]
+    try:
+        pids += [int(p) for p in Path(f"/proc/{pids[0]}/task/{pids[0]}/children").read_text().split()]
+    except OSError:
+        pass
+    pids += db.backend_pids(server.tag)
+    return {pid: _proc_cpu(pid) for pid in pids}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 # --- load ---------------------------------------------------------------------------------
@@ -230,6 +273,8 @@ class Result:
     rows_added: int | None = None
     ratio: float | None = None
     round_ratios: list = dataclasses.field(default_factory=list)
+    cpu_ms: float = 0.0
+    cpu_ratio: float | None = None
     all_committed: bool = True
 
     @property
@@ -260,7 +305,11 @@ def measure(wrk: str, scenario: Scenario, args, db: ScratchDatabase) -> Result:
         run_wrk(wrk, scenario, args.warmup, args.connections, args.threads)
         time.sleep(0.5)  # let the warm-up's last requests finish before rows are counted
     before = db.count(scenario.table) if scenario.table else None
+    cpu_before, wrk_before = cpu_snapshot(scenario.server, db), _children_cpu()
     raw = run_wrk(wrk, scenario, args.duration, args.connections, args.threads)
+    wrk_cpu = _children_cpu() - wrk_before
+    cpu_after = cpu_snapshot(scenario.server, db)
+    cpu = wrk_cpu + sum(t - cpu_before.get(pid, 0.0) for pid, t in cpu_after.items())
     rows_added = None
     if scenario.table:
         time.sleep(0.5)  # requests in flight when wrk stopped finish (and commit) on their own
@@ -268,9 +317,10 @@ def measure(wrk: str, scenario: Scenario, args, db: ScratchDatabase) -> Result:
     seconds = raw["duration_us"] / 1e6
     result = Result(scenario, rps=raw["requests"] / seconds, p50_ms=raw["p50_us"] / 1000,
                     p99_ms=raw["p99_us"] / 1000, statuses=raw["status"], errors=raw["errors"],
-                    requests=raw["requests"], rows_added=rows_added)
+                    requests=raw["requests"], rows_added=rows_added,
+                    cpu_ms=1000 * cpu / raw["requests"] if raw["requests"] else 0.0)
     print(f"  {scenario.label:<46} {result.rps:9.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
-          f"p99 {result.p99_ms:6.2f} ms  statuses {result.statuses}", flush=True)
+          f"p99 {result.p99_ms:6.2f} ms  CPU {result.cpu_ms:5.2f} ms/req  statuses {result.statuses}", flush=True)
     return result
 
 
@@ -329,6 +379,9 @@ def summarise(runs: dict[str, list[Result]], scenarios: list[Scenario]) -> dict[
             result.round_ratios = [r.rps / c.rps for r, c in zip(found, runs[s.ceiling]) if c.rps]
             ratios = sorted(result.round_ratios)
             result.ratio = ratios[len(ratios) // 2] if ratios else 0.0
+            cpu_ratios = sorted(c.cpu_ms / r.cpu_ms for r, c in zip(found, runs[s.ceiling]) if r.cpu_ms)
+            result.cpu_ratio = cpu_ratios[len(cpu_ratios) // 2] if cpu_ratios else None
+        result.cpu_ms = sorted(r.cpu_ms for r in found)[len(found) // 2]
         result.statuses, result.errors = {}, {}
         for r in found:
             for key, n in r.statuses.items():
@@ -344,8 +397,8 @@ def summarise(runs: dict[str, list[Result]], scenarios: list[Scenario]) -> dict[
 
 def render(results: dict[str, Result], args, context: dict) -> str:
     lines = [
-        "| Scenario | req/s | p50 ms | p99 ms | Compared with | Ratio | Target | Met |",
-        "|---|---:|---:|---:|---|---:|---|:-:|",
+        "| Scenario | req/s | p50 ms | p99 ms | CPU ms/req | Compared with | Ratio | CPU ratio | Target | Met |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---|:-:|",
     ]
     verdicts = []
     for key, result in results.items():
@@ -364,8 +417,9 @@ def render(results: dict[str, Result], args, context: dict) -> str:
                     target_text += ", every 201 committed"
                 met_text = "yes" if ok else "**no**"
                 verdicts.append((s.label, ok))
-        lines.append(f"| {s.label} | {result.rps:,.0f} | {result.p50_ms:.2f} | {result.p99_ms:.2f} | {compared} | "
-                     f"{ratio_text} | {target_text} | {met_text} |")
+        cpu_ratio = f"{result.cpu_ratio:.2f}×" if result.cpu_ratio else "—"
+        lines.append(f"| {s.label} | {result.rps:,.0f} | {result.p50_ms:.2f} | {result.p99_ms:.2f} | "
+                     f"{result.cpu_ms:.2f} | {compared} | {ratio_text} | {cpu_ratio} | {target_text} | {met_text} |")
     notes = []
     if args.rounds > 1:
         notes.append("- Ratios in each round: " + "; ".join(
@@ -392,6 +446,9 @@ def render(results: dict[str, Result], args, context: dict) -> str:
            "summed" if args.rounds > 1 else "")
         + f". Load average (1 min): {context['load']}."
     )
+    notes.append("- CPU ms/req: CPU time of the server's processes, of their PostgreSQL backends and of wrk, "
+                 "per request; CPU ratio: the ceiling's over the scenario's (median of the rounds). It moves "
+                 "far less than req/s with other load on the machine; the targets are on req/s.")
     summary = ", ".join(f"{label}: {'met' if ok else 'missed'}" for label, ok in verdicts)
     return "\n".join([header, "", *lines, "", *notes, "", f"Targets — {summary}.", ""])
 
