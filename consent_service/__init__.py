@@ -35,7 +35,6 @@ def create_app(config_overrides: dict | None = None, environ: dict | None = None
     errors.init_app(app)
     security_headers.init_app(app)
     cli.init_app(app)
-    mail.init_app(app)
     _health(app)
 
     from cookies import init_app as init_cookies
@@ -51,6 +50,7 @@ def create_app(config_overrides: dict | None = None, environ: dict | None = None
     init_datamap(app)
 
     from backoffice import init_app as init_backoffice; init_backoffice(app)  # noqa: E702 (one line: shared file)
+    mail.init_app(app)  # last: a worker pass sends the mail its other jobs queued
     return app
 
 

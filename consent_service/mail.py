@@ -32,6 +32,7 @@ MAX_ATTEMPTS = 6
 RETRY_BASE_SECONDS = 60
 CLAIM_LEASE = dt.timedelta(minutes=10)  # a worker killed mid-send frees its claim after this
 BATCH = 50
+MAX_ID = 2**31 - 1  # an INTEGER primary key
 
 
 class OutboxMessage(db.Model):
@@ -194,6 +195,8 @@ def list_messages(status: str | None = None, limit: int = 200) -> list[OutboxMes
 def requeue(message_id: int) -> OutboxMessage | None:
     """Give a failed message a fresh set of tries (after the DPO fixed the address or the
     server); None when there is no such failed message."""
+    if not 0 < message_id <= MAX_ID:  # larger than the column holds: no such message
+        return None
     message = db.session.get(OutboxMessage, message_id)
     if message is None or message.status != "failed":
         return None

@@ -45,7 +45,8 @@ def _email_key() -> str | None:
     """The per-address bucket: a keyed hash of the normalised e-mail (counters and the
     limiter's logs never hold the address), or None to skip this limit when the body has
     no readable address (such a body is refused as 400/413/422 anyway)."""
-    if not request.is_json or (request.content_length or 0) > (request.max_content_length or 0):
+    limit = request.max_content_length
+    if not request.is_json or (limit is not None and (request.content_length or 0) > limit):
         return None
     try:
         body = request.get_json(silent=True)
