@@ -7,7 +7,7 @@ Sync workers: the service is CPU-bound Python (validation, signing, JSON) with o
 database transaction per write, and runs behind a reverse proxy that keeps client
 connections alive. ``GUNICORN_WORKER_CLASS=gthread`` with ``GUNICORN_THREADS`` overlaps
 database waits instead (more throughput per process on write-heavy loads, at the cost of the
-GIL on the CPU-bound reads); see docs/benchmark.md for both measured.
+GIL on the CPU-bound reads); see "Performance of the consent API" in README.md for both measured.
 """
 import os
 

@@ -1,7 +1,7 @@
 """The rules shared by every part of a request's life: lookup, timeline, JSON, the register.
 
 Services flush, never commit. Other packages use :func:`get_request` and
-:class:`ExecutionError` from here (see ``docs/dsar.md``, "Plug-in points").
+:class:`ExecutionError` from here (see "Plug-in points" in README.md).
 """
 from __future__ import annotations
 
