@@ -64,6 +64,7 @@ def bench_account_purge(app, portal: sa.Engine, rounds: int, accounts: int) -> s
 
 def load_proofs(db_engine: sa.Engine) -> None:
     with db_engine.begin() as conn:
+        conn.execute(sa.text("TRUNCATE consent_records"))
         conn.execute(sa.text(
             "INSERT INTO consent_records (consent_id, site, policy_version, texts_hash, action, categories, "
             "recorded_at, valid_until, visitor_id, ip, user_agent, page, gpc, locale) "
@@ -75,15 +76,16 @@ def load_proofs(db_engine: sa.Engine) -> None:
         conn.execute(sa.text("VACUUM ANALYZE consent_records"))
 
 
-def bench_retention(app) -> list[str]:
+def bench_retention(app, rounds: int = 2) -> list[str]:
     from consent_service import clock
     from consent_service.extensions import db
     from cookies import subject_data
     from datamap import engine
 
     batches: list[float] = []
+    ours: list[float] = []
+    raw: list[float] = []
     with app.app_context():
-        load_proofs(db.engine)
         real_sweep = subject_data.sweep_expired_proofs
         started = []
 
@@ -95,28 +97,41 @@ def bench_retention(app) -> list[str]:
             if started:
                 batches.append(time.perf_counter() - started.pop())
 
-        subject_data.sweep_expired_proofs = sweep
-        sa.event.listen(db.session, "after_commit", committed)
-        clock.set_now(dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc))
+        def fresh():
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("VACUUM consent_records"))
+            load_proofs(db.engine)
+
+        def our_sweep():
+            subject_data.sweep_expired_proofs = sweep
+            sa.event.listen(db.session, "after_commit", committed)
+            clock.set_now(dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc))
+            try:
+                ours.append(timed(engine.run_retention))
+            finally:
+                subject_data.sweep_expired_proofs = real_sweep
+                sa.event.remove(db.session, "after_commit", committed)
+                clock.set_now(None)
+            left = db.session.execute(sa.text("SELECT count(*) FROM consent_records")).scalar_one()
+            db.session.rollback()  # no transaction left open to block the next TRUNCATE
+            assert left == 0, left
+
+        def raw_delete():
+            with db.engine.begin() as conn:
+                raw.append(timed(lambda: conn.execute(sa.text(
+                    "DELETE FROM consent_records WHERE recorded_at < timestamptz '2026-12-01'"))))
+
         app.config["CONSENT_PROOF_RETENTION_MONTHS"] = 1
-        try:
-            ours = timed(engine.run_retention)
-        finally:
-            subject_data.sweep_expired_proofs = real_sweep
-            sa.event.remove(db.session, "after_commit", committed)
-            clock.set_now(None)
-        left = db.session.execute(sa.text("SELECT count(*) FROM consent_records")).scalar_one()
-        assert left == 0, left
-        load_proofs(db.engine)
-        with db.engine.begin() as conn:
-            raw = timed(lambda: conn.execute(sa.text(
-                "DELETE FROM consent_records WHERE recorded_at < timestamptz '2026-12-01'")))
+        for round_ in range(rounds):  # ours, raw, raw, ours, …: neither always goes first
+            for run in ((our_sweep, raw_delete) if round_ % 2 == 0 else (raw_delete, our_sweep)):
+                fresh()
+                run()
     lines = [ratio_line(f"retention sweep of {PROOFS:,} expired consent records "
-                        f"({len(batches)} batches of {app.config['RETENTION_BATCH_SIZE']:,})", [ours], [raw], 2.0)]
+                        f"(batches of {app.config['RETENTION_BATCH_SIZE']:,})", ours, raw, 2.0)]
     longest = max(batches)
     lines.append(f"longest batch (longest lock held by the sweep): {longest * 1000:.1f} ms "
                  f"({'ok' if longest < 1.0 else 'OVER'}, target < 1000 ms); the raw DELETE held its locks "
-                 f"{raw * 1000:.1f} ms")
+                 f"{min(raw) * 1000:.1f} ms or more")
     return lines
 
 

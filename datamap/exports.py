@@ -225,9 +225,17 @@ def _remove(exports) -> int:
 
 
 def delete_expired(now: dt.datetime, limit: int = 500) -> int:
-    """Remove expired exports, files first; returns how many."""
-    return _remove(db.session.execute(db.select(DataExport).where(DataExport.expires_at <= now).limit(limit))
-                   .scalars().all())
+    """Remove expired exports, files first, and any file left by an export whose transaction
+    never committed; returns how many."""
+    removed = _remove(db.session.execute(db.select(DataExport).where(DataExport.expires_at <= now).limit(limit))
+                      .scalars().all())
+    cutoff = (now - dt.timedelta(days=EXPORT_DAYS)).timestamp()
+    for path in export_dir().iterdir():
+        if path.suffix in {".zip", ".partial"} and path.stat().st_mtime < cutoff \
+                and db.session.get(DataExport, path.stem.lstrip(".")) is None:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def delete_for_subject(digest: str) -> int:

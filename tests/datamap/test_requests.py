@@ -246,3 +246,19 @@ def test_identity_check_with_a_store_down_is_just_false(app, monkeypatch):
     monkeypatch.setattr(store, "engine", sa.create_engine("postgresql+psycopg://x@127.0.0.1:1/x"))
     assert app.extensions["dsar_identity_verifier"]("A1001", dt.date(1985, 4, 12),
                                                     "camille.martin@example.fr") is False
+
+
+def test_an_export_file_whose_transaction_never_committed_is_swept_after_seven_days(app, client):
+    import os
+
+    execute(app, "access")
+    db.session.rollback()  # the DSAR transaction failed: the file has no row
+    files = list((__import__("pathlib").Path(app.instance_path) / "exports").glob("*.zip"))
+    assert len(files) == 1
+    os.utime(files[0], (NOW.timestamp(), NOW.timestamp()))  # written "now" on the test's clock
+    run_worker()
+    assert files[0].exists()  # not before its seven days
+    old = (NOW - dt.timedelta(days=8)).timestamp()
+    os.utime(files[0], (old, old))
+    run_worker()
+    assert not files[0].exists()
