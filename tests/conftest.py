@@ -91,11 +91,21 @@ def wipe_database() -> None:
         if not present:
             return
         if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in present)
-            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            _truncate_postgresql(connection, present)
         else:
             for table in present:
                 connection.execute(table.delete())
+
+
+def _truncate_postgresql(connection, tables) -> None:
+    """TRUNCATE waits for every other transaction on its tables: a connection a test left
+    idle in a transaction would hang the whole run, so such leftovers are ended first."""
+    names = ", ".join(f'"{t.name}"' for t in tables)
+    connection.execute(sa.text("SET LOCAL lock_timeout = '5s'"))
+    connection.execute(sa.text(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"))
+    connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture
