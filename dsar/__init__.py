@@ -9,7 +9,7 @@ def init_app(app: Flask) -> None:
     from consent_service.extensions import api
     from consent_service.worker import register_job
 
-    from . import demo, jobs, models, pages, views  # noqa: F401  (models: tables for create_all)
+    from . import demo, jobs, models, pages, services, views  # noqa: F401  (models: tables for create_all)
 
     app.config.setdefault("DSAR_EMAIL_RATE_LIMIT", "5 per hour")
     app.config.setdefault("DSAR_DIGEST_HOUR", 7)
@@ -18,3 +18,4 @@ def init_app(app: Flask) -> None:
     register_job(app, "dsar_reminders", jobs.send_reminders)
     register_job(app, "dsar_digest", jobs.send_digest)
     register_demo_loader(app, "dsar", demo.load_demo_requests)
+    app.extensions["dsar_subject_requests"] = services.subject_requests

@@ -176,3 +176,13 @@ def register_csv(requests: list[DsarRequest]) -> str:
                     "full_name": r.full_name, "email": r.email, "account_id": r.account_id})
         writer.writerow([_cell(row[column]) for column in REGISTER_COLUMNS])
     return out.getvalue()
+
+
+def subject_requests(account_id: str) -> list[dict]:
+    """The subject's own requests with their timelines, for an access or portability export."""
+    found = db.session.execute(db.select(DsarRequest).where(DsarRequest.account_id == account_id)
+                               .order_by(DsarRequest.received_at)).scalars()
+    keep = ("reference", "type", "status", "channel", "received_at", "due_on", "due_at", "extended",
+            "email", "full_name", "account_id", "locale", "message", "verification_method", "verified_at",
+            "extension_reason", "rejection_ground", "outcome", "closed_at", "events")
+    return [{key: value for key, value in request_json(r, detail=True).items() if key in keep} for r in found]

@@ -43,6 +43,22 @@ def test_an_access_request_executes_into_a_downloadable_export(client, admin):
     assert reference.encode() in archive.read("summary.html")
 
 
+def test_the_export_holds_the_subjects_own_requests_and_their_timeline(client, admin):
+    import json
+
+    reference = open_request(client, admin, "access")
+    client.post(f"/v1/dsar/requests/{reference}/execute", json={}, headers=admin)
+    url = client.get(f"/v1/dsar/requests/{reference}", headers=admin).get_json()["export_url"]
+    archive = zipfile.ZipFile(io.BytesIO(client.get(url.removeprefix("http://127.0.0.1:8000")).data))
+    name = next(n for n in archive.namelist() if n.endswith("/dsar_requests.json"))
+    requests = json.loads(archive.read(name))
+    rows = requests["rows"] if isinstance(requests, dict) else requests
+    mine = next(r for r in rows if r["reference"] == reference)
+    assert mine["email"] == "camille.martin@example.fr"
+    assert [e["kind"] for e in mine["events"]][0] == "received"
+    assert "mails" not in mine
+
+
 def test_an_erasure_request_executes_into_the_account_purge(client, admin, writer, portal):
     reference = open_request(client, admin, "erasure")
     assert client.post(f"/v1/dsar/requests/{reference}/execute", json={}, headers=admin).status_code == 200
