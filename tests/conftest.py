@@ -109,23 +109,9 @@ def _truncate_postgresql(connection, tables) -> None:
 
 
 @pytest.fixture
-def app(make_app):
-    application = make_app()
-    with application.app_context():
-        db.create_all()
-        wipe_database()
-        yield application
-        wipe_database()
-        db.engine.dispose()
-    clock.set_now(None)
-    from cookies.services import forget_cached_policy
-
-    forget_cached_policy()
-
-
-@pytest.fixture
 def app_with(make_app):
-    """An app with extra configuration, on the shared schema, inside its app context."""
+    """An app with extra configuration, on the shared schema, inside its app context;
+    every table is emptied and the process-wide state reset when the test ends."""
     contexts = []
 
     def factory(**overrides):
@@ -146,6 +132,11 @@ def app_with(make_app):
     from cookies.services import forget_cached_policy
 
     forget_cached_policy()
+
+
+@pytest.fixture
+def app(app_with):
+    return app_with()
 
 
 @pytest.fixture
