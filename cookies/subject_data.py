@@ -32,12 +32,10 @@ def erase_account(account_id: str) -> dict[str, int]:
     catches a decision committed between the two deletes. A visitor also linked to another
     account keeps its records (they are that account's proof too).
     """
-    dialect = db.session.get_bind().dialect.name
-    query = select(VisitorLink.visitor_id).where(VisitorLink.account_id == account_id)
-    if dialect == "postgresql":
-        query = query.with_for_update()
-    visitors = sorted(set(db.session.execute(query).scalars()))
-    links = db.session.execute(delete(VisitorLink).where(VisitorLink.account_id == account_id)).rowcount
+    links_table = VisitorLink.__table__
+    removed_links = db.session.execute(links_table.delete().where(links_table.c.account_id == account_id)
+                                       .returning(links_table.c.visitor_id)).scalars().all()
+    links, visitors = len(removed_links), sorted(set(removed_links))
     shared = set()
     for chunk in _chunks(visitors):
         shared |= set(db.session.execute(select(VisitorLink.visitor_id).where(

@@ -11,10 +11,11 @@ import datetime as dt
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import and_, or_
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from consent_service import clock
 from consent_service.extensions import db
@@ -25,6 +26,8 @@ from .models import AccountLease, AccountProcessing, Purge, PurgeStep
 from .services import datamap, paris_today, subject_hash
 
 log = logging.getLogger(__name__)
+
+PURGES, STEPS = Purge.__table__, PurgeStep.__table__
 
 BUILTIN_TABLES = ("visitor_links", "consent_records", "account_leases", "account_processing", "data_exports")
 
@@ -40,14 +43,19 @@ def _postgres() -> bool:
 # --- starting purges --------------------------------------------------------------------
 
 
-def _plan(purge: Purge) -> list[PurgeStep]:
-    now = clock.now()
+@dataclass(frozen=True)
+class StartedPurge:
+    purge_id: str
+    status: str
+
+
+def _plan(purge_id: str, now: dt.datetime) -> list[dict]:
     steps = []
 
     def step(store, kind, action, table=None, legal_basis=None):
-        steps.append(PurgeStep(position=len(steps), store=store, table_name=table, kind=kind, action=action,
-                               legal_basis=legal_basis, status="pending", rows=0, attempts=0,
-                               next_attempt_at=now))
+        steps.append({"purge_id": purge_id, "position": len(steps), "store": store, "table_name": table,
+                      "kind": kind, "action": action, "legal_basis": legal_basis, "status": "pending", "rows": 0,
+                      "attempts": 0, "next_attempt_at": now})
 
     for store in datamap().stores:
         if store.kind == "sql":
@@ -59,34 +67,39 @@ def _plan(purge: Purge) -> list[PurgeStep]:
     return steps
 
 
-def start_purge(account_id: str, trigger: str) -> Purge:
+def _insert_unless_present(table):
+    """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect (PostgreSQL or SQLite)."""
+    dialect = postgresql if _postgres() else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+def start_purge(account_id: str, trigger: str) -> StartedPurge:
     """The purge of ``account_id``: the existing one when there is one (a failed one is
-    reopened), else a new pending one with a step per store. Idempotent."""
-    digest = subject_hash(account_id)
-    existing = db.session.execute(db.select(Purge).where(Purge.subject_hash == digest)).scalar_one_or_none()
-    if existing is not None:
-        if existing.status == "failed":
-            _reopen(existing, account_id)
-        return existing
-    purge = Purge(purge_id=uuid.uuid4().hex, trigger=trigger, status="pending", subject_hash=digest,
-                  account_id=account_id, requested_at=clock.now())
-    purge.steps = _plan(purge)
-    try:
-        with db.session.begin_nested():
-            db.session.add(purge)
-    except IntegrityError:  # started by a concurrent call: that one is the purge
-        return db.session.execute(db.select(Purge).where(Purge.subject_hash == digest)).scalar_one()
-    log.info("purge %s started (%s), %d steps", purge.purge_id, trigger, len(purge.steps))
-    return purge
+    reopened), else a new pending one with a step per store. Idempotent, also between
+    concurrent callers (the subject's keyed hash is unique)."""
+    digest, now = subject_hash(account_id), clock.now()
+    created = db.session.execute(
+        _insert_unless_present(PURGES).values(purge_id=uuid.uuid4().hex, trigger=trigger, status="pending",
+                                              subject_hash=digest, account_id=account_id, requested_at=now)
+        .returning(PURGES.c.purge_id)).scalar_one_or_none()
+    if created is not None:
+        steps = _plan(created, now)
+        db.session.execute(STEPS.insert(), steps)
+        log.info("purge %s started (%s), %d steps", created, trigger, len(steps))
+        return StartedPurge(created, "pending")
+    purge_id, status = db.session.execute(
+        db.select(PURGES.c.purge_id, PURGES.c.status).where(PURGES.c.subject_hash == digest)).one()
+    if status == "failed":
+        _reopen(purge_id, account_id, now)
+        status = "pending"
+    return StartedPurge(purge_id, status)
 
 
-def _reopen(purge: Purge, account_id: str) -> None:
-    now = clock.now()
-    purge.status, purge.finished_at, purge.account_id = "pending", None, account_id
-    for step in purge.steps:
-        if step.status == "failed":
-            step.status, step.attempts, step.next_attempt_at, step.error = "pending", 0, now, None
-    db.session.flush()
+def _reopen(purge_id: str, account_id: str, now: dt.datetime) -> None:
+    db.session.execute(PURGES.update().where(PURGES.c.purge_id == purge_id)
+                       .values(status="pending", finished_at=None, account_id=account_id))
+    db.session.execute(STEPS.update().where(STEPS.c.purge_id == purge_id, STEPS.c.status == "failed")
+                       .values(status="pending", attempts=0, next_attempt_at=now, error=None))
 
 
 def start_due_lease_purges(limit: int = 100) -> int:
@@ -111,31 +124,77 @@ def start_due_lease_purges(limit: int = 100) -> int:
 # --- running steps ----------------------------------------------------------------------
 
 
-def _claim() -> int | None:
-    now = clock.now()
-    query = (db.select(PurgeStep)
-             .where(or_(and_(PurgeStep.status == "pending", PurgeStep.next_attempt_at <= now),
-                        and_(PurgeStep.status == "running", PurgeStep.lease_until < now)))
-             .order_by(PurgeStep.next_attempt_at, PurgeStep.id).limit(1))
-    if _postgres():
-        query = query.with_for_update(skip_locked=True)
-    step = db.session.execute(query).scalar_one_or_none()
+@dataclass(frozen=True)
+class Claimed:
+    """A step this worker holds, and what running it needs to know of its purge."""
+
+    id: int
+    purge_id: str
+    store: str
+    table_name: str | None
+    kind: str
+    action: str
+    account_id: str | None
+    subject_hash: str | None
+
+    @property
+    def writes_elsewhere(self) -> bool:
+        return self.kind != "builtin" and self.action != "retain"
+
+
+def _lease_end() -> dt.datetime:
+    return clock.now() + dt.timedelta(seconds=_config("PURGE_STEP_LEASE_SECONDS"))
+
+
+# A worker pass runs these for every step: they are built once (FOR UPDATE is dropped by
+# SQLite's compiler) so that a purge's fixed cost is the database's, not Python's.
+_DUE_STEP = (select(STEPS.c.id)
+             .where(or_(and_(STEPS.c.status == "pending", STEPS.c.next_attempt_at <= bindparam("now")),
+                        and_(STEPS.c.status == "running", STEPS.c.lease_until < bindparam("now"))))
+             .order_by(STEPS.c.next_attempt_at, STEPS.c.id).limit(1)
+             .with_for_update(skip_locked=True).scalar_subquery())
+_CLAIM = (STEPS.update().where(STEPS.c.id == _DUE_STEP)
+          .values(status="running", attempts=STEPS.c.attempts + 1, lease_until=bindparam("lease_end"))
+          .returning(STEPS.c.id, STEPS.c.purge_id, STEPS.c.store, STEPS.c.table_name, STEPS.c.kind, STEPS.c.action))
+_SUBJECT = select(PURGES.c.account_id, PURGES.c.subject_hash, PURGES.c.status).where(
+    PURGES.c.purge_id == bindparam("of_purge"))
+_PURGE_RUNNING = (PURGES.update().where(PURGES.c.purge_id == bindparam("of_purge"), PURGES.c.status == "pending")
+                  .values(status="running"))
+_OTHER_STEPS = STEPS.alias("other_steps")
+
+
+def _other_steps(*statuses: str):
+    return (select(func.count()).select_from(_OTHER_STEPS)
+            .where(_OTHER_STEPS.c.purge_id == bindparam("of_purge"), _OTHER_STEPS.c.id != bindparam("step_id"),
+                   _OTHER_STEPS.c.status.in_(statuses)).scalar_subquery())
+
+
+# Marks the step done and says, in the same statement, how many of the purge's other steps are
+# unfinished and failed; run with the purge row locked, so its snapshot is taken after any
+# other worker that finished a step of the same purge has committed.
+_STEP_DONE = (STEPS.update().where(STEPS.c.id == bindparam("step_id"))
+              .values(status="done", rows=bindparam("rows_changed"), counts=bindparam("table_counts"),
+                      finished_at=bindparam("done_at"), error=None, lease_until=None)
+              .returning(_other_steps("pending", "running"), _other_steps("failed")))
+_LOCK_PURGE = select(PURGES.c.status).where(PURGES.c.purge_id == bindparam("of_purge")).with_for_update()
+_STEP_STATUSES = select(STEPS.c.status).where(STEPS.c.purge_id == bindparam("of_purge")).distinct()
+
+
+def _claim() -> Claimed | None:
+    """Take the next due step: new, retried, or abandoned by a dead worker."""
+    step = db.session.execute(_CLAIM, {"now": clock.now(), "lease_end": _lease_end()}).first()
     if step is None:
         db.session.rollback()
         return None
-    step.status, step.attempts = "running", step.attempts + 1
-    if step.purge.status == "pending":
-        step.purge.status = "running"
-    step.lease_until = now + dt.timedelta(seconds=_config("PURGE_STEP_LEASE_SECONDS"))
-    if _writes_elsewhere(step):
+    *subject, purge_status = db.session.execute(_SUBJECT, {"of_purge": step.purge_id}).one()
+    claimed = Claimed(*step, *subject)
+    if purge_status == "pending":
+        db.session.execute(_PURGE_RUNNING, {"of_purge": claimed.purge_id})
+    if claimed.writes_elsewhere:
         db.session.commit()  # other workers must see the claim while the store commits batches
     # else the step's work happens in this very transaction (the service's own tables, or only
     # a count): the row lock holds it, and a dead worker's transaction rolls back whole.
-    return step.id
-
-
-def _writes_elsewhere(step: PurgeStep) -> bool:
-    return step.kind != "builtin" and step.action != "retain"
+    return claimed
 
 
 def run_purges() -> int:
@@ -143,61 +202,76 @@ def run_purges() -> int:
     handled = 0
     limit = _config("PURGE_STEPS_PER_PASS")
     while handled < limit:
-        step_id = _claim()
-        if step_id is None:
+        step = _claim()
+        if step is None:
             break
-        run_step(step_id)
+        run_step(step)
         handled += 1
     if not handled:  # an idle pass also settles any purge a dead worker left unsettled
         handled += _finish_stragglers()
     return handled
 
 
-def run_step(step_id: int) -> None:
-    step = db.session.get(PurgeStep, step_id)
-    purge = step.purge
+def run_step(step: Claimed) -> None:
     try:
-        if purge.account_id is None:
+        if step.account_id is None:
             raise LookupError("purge has no subject left")
+        counts = None
         if step.kind == "builtin":
-            step.counts = erase_builtin(purge.account_id, purge.subject_hash)
-            step.rows = sum(step.counts.values())
+            counts = erase_builtin(step.account_id, step.subject_hash)
+            rows = sum(counts.values())
         else:
-            _run_store_step(step, purge)
-        step.status, step.finished_at, step.error, step.lease_until = "done", clock.now(), None, None
+            rows = _run_store_step(step)
+        _finish(step, rows, counts)
     except Exception as err:
-        claimed_apart = _writes_elsewhere(step)
         db.session.rollback()
-        step = db.session.get(PurgeStep, step_id)
-        if not claimed_apart:  # the claim rolled back with the work: count this try again
-            step.attempts += 1
-        _failed_attempt(step, err)
-    _settle(step.purge_id)
+        failed = db.session.get(PurgeStep, step.id)
+        if not step.writes_elsewhere:  # the claim rolled back with the work: count this try again
+            failed.attempts += 1
+        _failed_attempt(failed, err)
+        db.session.flush()  # _settle reads the steps with a Core query, which does not autoflush
+        _settle(step.purge_id)
     db.session.commit()
 
 
-def _run_store_step(step: PurgeStep, purge: Purge) -> None:
+def _finish(step: Claimed, rows: int, counts: dict | None) -> None:
+    """Record the step done and, when it was the purge's last, the purge's end."""
+    db.session.execute(_LOCK_PURGE, {"of_purge": step.purge_id})
+    unfinished, failed = db.session.execute(_STEP_DONE, {
+        "step_id": step.id, "of_purge": step.purge_id, "rows_changed": rows, "table_counts": counts,
+        "done_at": clock.now()}).one()
+    if not unfinished:
+        _end(step.purge_id, "failed" if failed else "done")
+
+
+def _end(purge_id: str, status: str) -> None:
+    values = {"status": status, "finished_at": clock.now()}
+    if status == "done":
+        values["account_id"] = None  # the purge no longer needs to know whom it was about
+        log.info("purge %s done", purge_id)
+    db.session.execute(PURGES.update().where(PURGES.c.purge_id == purge_id).values(**values))
+
+
+def _run_store_step(step: Claimed) -> int:
+    """Apply the step to its store; returns the rows (or files) changed, or counted for ``retain``."""
     store = datamap().store(step.store)
     table = store.table(step.table_name) if store is not None and step.kind == "sql" else None
     if store is None or (step.kind == "sql" and table is None):
         raise LookupError("the store is no longer in the data map")
-    batch = _config("PURGE_BATCH_SIZE")
     if step.kind == "sql" and step.action == "retain":
-        step.rows = connectors.count_rows(store, table, purge.account_id)
-        return
-    pseudonym = f"erased-{purge.subject_hash[:24]}"
+        return connectors.count_rows(store, table, step.account_id)
+    batch = _config("PURGE_BATCH_SIZE")
+    pseudonym = f"erased-{step.subject_hash[:24]}"
+    rows = db.session.execute(db.select(STEPS.c.rows).where(STEPS.c.id == step.id)).scalar_one() if batch else 0
     while True:
         if step.kind == "sql":
-            changed = connectors.erase_batch(store, table, purge.account_id, batch, pseudonym)
+            changed = connectors.erase_batch(store, table, step.account_id, batch, pseudonym)
         else:
-            changed = connectors.erase_files(store, purge.account_id, batch)
-        if not batch:  # one statement did it all, atomically in the store
-            step.rows += changed
-            return
-        if not changed:  # only an empty batch proves nothing is left (a short one may not)
-            return
-        step.rows += changed
-        step.lease_until = clock.now() + dt.timedelta(seconds=_config("PURGE_STEP_LEASE_SECONDS"))
+            changed = connectors.erase_files(store, step.account_id, batch)
+        rows += changed
+        if not batch or not changed:  # one statement did it all, or an empty batch proved nothing is left
+            return rows
+        db.session.execute(STEPS.update().where(STEPS.c.id == step.id).values(rows=rows, lease_until=_lease_end()))
         db.session.commit()  # the store committed the batch; record it before the next one
         pause = _config("PURGE_BATCH_PAUSE_SECONDS")
         if pause:
@@ -222,19 +296,16 @@ def _failed_attempt(step: PurgeStep, err: Exception) -> None:
 def _settle(purge_id: str) -> None:
     """Set the purge's status from its steps; the purge row is locked so that two workers
     finishing its last two steps at once cannot both miss the end."""
-    query = db.select(Purge).where(Purge.purge_id == purge_id)
-    if _postgres():
-        query = query.with_for_update()
-    purge = db.session.execute(query).scalar_one()
-    statuses = set(db.session.execute(
-        db.select(PurgeStep.status).where(PurgeStep.purge_id == purge_id).distinct()).scalars())
+    current = db.session.execute(_LOCK_PURGE, {"of_purge": purge_id}).scalar_one()
+    statuses = set(db.session.execute(_STEP_STATUSES, {"of_purge": purge_id}).scalars())
     if statuses <= {"done"}:
-        purge.status, purge.finished_at, purge.account_id = "done", clock.now(), None
-        log.info("purge %s done", purge_id)
+        _end(purge_id, "done")
     elif statuses <= {"done", "failed"}:
-        purge.status, purge.finished_at = "failed", clock.now()
+        _end(purge_id, "failed")
     else:
-        purge.status = "running" if statuses & {"running", "done", "failed"} else "pending"
+        status = "running" if statuses & {"running", "done", "failed"} else "pending"
+        if status != current:
+            db.session.execute(PURGES.update().where(PURGES.c.purge_id == purge_id).values(status=status))
 
 
 def _finish_stragglers() -> int:
@@ -253,10 +324,9 @@ def erase_builtin(account_id: str, digest: str) -> dict[str, int]:
     from cookies import subject_data
 
     counts = subject_data.erase_account(account_id)
-    counts["account_leases"] = db.session.execute(
-        db.delete(AccountLease).where(AccountLease.account_id == account_id)).rowcount
-    counts["account_processing"] = db.session.execute(
-        db.delete(AccountProcessing).where(AccountProcessing.account_id == account_id)).rowcount
+    for model in (AccountLease, AccountProcessing):
+        table = model.__table__
+        counts[table.name] = db.session.execute(table.delete().where(table.c.account_id == account_id)).rowcount
     counts["data_exports"] = exports.delete_for_subject(digest)
     from .services import forget_objections
 

@@ -239,5 +239,8 @@ def delete_expired(now: dt.datetime, limit: int = 500) -> int:
 
 
 def delete_for_subject(digest: str) -> int:
+    table = DataExport.__table__
+    if not db.session.execute(db.select(table.c.export_id).where(table.c.subject_hash == digest).limit(1)).first():
+        return 0  # the usual case, answered without loading anything
     return _remove(db.session.execute(db.select(DataExport).where(DataExport.subject_hash == digest))
                    .scalars().all())
