@@ -26,6 +26,11 @@ def _int(name: str, value: str | None, default: int) -> int:
         raise RuntimeError(f"{name} must be an integer") from None
 
 
+def _optional_ints(env: dict[str, str], *names: str) -> dict[str, int]:
+    """The integer settings whose default their feature sets, when the environment sets them."""
+    return {name: _int(name, env[name], 0) for name in names if env.get(name)}
+
+
 def _instance_secret_key(instance_path: str) -> str:
     """A random key generated once into the instance folder, for development only."""
     path = Path(instance_path) / "secret_key"
@@ -73,6 +78,7 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "DSAR_RATE_LIMIT": env.get("DSAR_RATE_LIMIT") or "30 per hour",
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
         "SECURE_COOKIES": public_base_url.startswith("https://"),
+        **_optional_ints(env, "DSAR_RETENTION_MONTHS"),
     }
 
 

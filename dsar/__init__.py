@@ -9,10 +9,13 @@ def init_app(app: Flask) -> None:
     from consent_service.extensions import api
     from consent_service.worker import register_job
 
-    from . import demo, jobs, models, pages, services, views  # noqa: F401  (models: tables for create_all)
+    from . import demo, jobs, models, pages, retention, services, views  # noqa: F401  (models: tables for create_all)
 
     app.config.setdefault("DSAR_EMAIL_RATE_LIMIT", "5 per hour")
     app.config.setdefault("DSAR_DIGEST_HOUR", 7)
+    months = app.config.setdefault("DSAR_RETENTION_MONTHS", retention.DEFAULT_RETENTION_MONTHS)
+    if type(months) is not int or months < 1:  # 0 would delete a request the day it closes
+        raise RuntimeError("DSAR_RETENTION_MONTHS must be a whole number of months, at least 1")
     api.register_blueprint(views.blp)
     app.register_blueprint(pages.pages)
     register_job(app, "dsar_reminders", jobs.send_reminders)

@@ -10,7 +10,7 @@ from flask import current_app
 
 from consent_service import clock
 
-from . import deadlines, notify
+from . import deadlines, notify, retention
 from .intake import mark_verified
 from .models import OPEN_STATUSES, DsarRequest
 from .services import Conflict, ExecutionError, Invalid, add_event, get_request
@@ -39,6 +39,13 @@ def _require_open(dsar_request: DsarRequest, action: str) -> None:
 def _close(dsar_request: DsarRequest) -> None:
     dsar_request.closed_at = clock.now()
     dsar_request.birth_date = None
+
+
+def _closed(dsar_request: DsarRequest) -> DsarRequest:
+    """The last step of closing, after the closing e-mail is queued (it needs the address):
+    a request whose account was purged while it was open keeps nothing identifying."""
+    retention.minimise_if_purged(dsar_request)
+    return dsar_request
 
 
 def classify(reference: str, type_: str, actor: str) -> DsarRequest:
@@ -118,7 +125,7 @@ def reject(reference: str, ground: str, reason: str, actor: str) -> DsarRequest:
     _close(dsar_request)
     add_event(dsar_request, "rejected", actor, to_status="rejected", note=f"{ground}: {reason}")
     notify.rejection(dsar_request, ground, reason)
-    return dsar_request
+    return _closed(dsar_request)
 
 
 def complete(reference: str, summary: str, actor: str) -> DsarRequest:
@@ -129,7 +136,7 @@ def complete(reference: str, summary: str, actor: str) -> DsarRequest:
     _close(dsar_request)
     add_event(dsar_request, "completed", actor, to_status="completed", note=summary)
     notify.completion(dsar_request, summary)
-    return dsar_request
+    return _closed(dsar_request)
 
 
 def withdraw(reference: str, note: str | None, actor: str) -> DsarRequest:
@@ -138,4 +145,4 @@ def withdraw(reference: str, note: str | None, actor: str) -> DsarRequest:
     _require(dsar_request, "withdrawn", "withdrawn")
     _close(dsar_request)
     add_event(dsar_request, "withdrawn", actor, to_status="withdrawn", note=note or "Withdrawn by the subject.")
-    return dsar_request
+    return _closed(dsar_request)
