@@ -380,7 +380,12 @@ def history(*, visitor_id: str | None = None, account_id: str | None = None, lim
 
 
 def link_visitor(account_id: str, visitor_id: str) -> None:
-    """Remember that ``visitor_id`` belongs to ``account_id`` (idempotent)."""
+    """Remember that ``visitor_id`` belongs to ``account_id`` (idempotent). An account whose
+    purge has started takes no new link: the link would outlive the purge and tie the
+    visitor's future decisions to a deleted account."""
+    is_purged = current_app.extensions.get("account_purged")
+    if is_purged is not None and is_purged(account_id):
+        raise Conflict("This account has been deleted (or is being deleted): no visitor can be linked to it.")
     exists = db.session.execute(db.select(VisitorLink.id).where(
         VisitorLink.account_id == account_id, VisitorLink.visitor_id == visitor_id)).first()
     if exists:

@@ -202,6 +202,9 @@ def link_visitor(data, account_id):
     """Link a banner visitor to a portal account."""
     if not account_id_is_valid(account_id):
         fail(422, errors={"account_id": ["Not a valid account id."]})
-    services.link_visitor(account_id, data["visitor_id"])
+    try:
+        services.link_visitor(account_id, data["visitor_id"])
+    except services.Conflict as err:
+        fail(409, str(err))
     db.session.commit()
     return ""

@@ -53,4 +53,5 @@ def init_app(app: Flask) -> None:
 
     app.extensions.setdefault("dsar_executors", {}).update(hooks.EXECUTORS)
     app.extensions["dsar_identity_verifier"] = services.verify_identity
+    app.extensions["account_purged"] = services.account_purged
     app.extensions["consent_objections"] = services.ObjectionCache(app, app.config["CONSENT_OBJECTIONS_CACHE_SECONDS"])

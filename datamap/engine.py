@@ -29,7 +29,18 @@ log = logging.getLogger(__name__)
 
 PURGES, STEPS = Purge.__table__, PurgeStep.__table__
 
-BUILTIN_TABLES = ("visitor_links", "consent_records", "account_leases", "account_processing", "data_exports")
+OPEN_REQUESTS_KEPT = ("GDPR art. 12(3): the answer to an open data-subject request is still owed; "
+                      "its personal data are removed when it closes")
+# What the builtin step counts, and how each count reads in a receipt: (table, action, legal basis).
+BUILTIN_TABLES = {
+    "visitor_links": ("visitor_links", "delete", None),
+    "consent_records": ("consent_records", "delete", None),
+    "account_leases": ("account_leases", "delete", None),
+    "account_processing": ("account_processing", "delete", None),
+    "data_exports": ("data_exports", "delete", None),
+    "dsar_requests": ("dsar_requests", "anonymize", None),
+    "dsar_requests_open": ("dsar_requests", "retain", OPEN_REQUESTS_KEPT),
+}
 
 
 def _config(name: str):
@@ -219,7 +230,7 @@ def run_step(step: Claimed) -> None:
         counts = None
         if step.kind == "builtin":
             counts = erase_builtin(step.account_id, step.subject_hash)
-            rows = sum(counts.values())
+            rows = sum(n for key, n in counts.items() if BUILTIN_TABLES[key][1] != "retain")
         else:
             rows = _run_store_step(step)
         _finish(step, rows, counts)
@@ -320,14 +331,17 @@ def _finish_stragglers() -> int:
 
 def erase_builtin(account_id: str, digest: str) -> dict[str, int]:
     """The service's own data about the account: visitor links, consent records, the lease,
-    restriction and objections, and any export built for it (files included)."""
+    restriction and objections, any export built for it (files included), and the personal
+    data of its closed data-subject requests (the requests stay as proof of their handling)."""
     from cookies import subject_data
+    from dsar import retention as dsar_retention
 
     counts = subject_data.erase_account(account_id)
     for model in (AccountLease, AccountProcessing):
         table = model.__table__
         counts[table.name] = db.session.execute(table.delete().where(table.c.account_id == account_id)).rowcount
     counts["data_exports"] = exports.delete_for_subject(digest)
+    counts.update(dsar_retention.minimise_account_requests(account_id))
     from .services import forget_objections
 
     forget_objections()
@@ -376,6 +390,12 @@ def run_retention() -> int:
     before = clock.add_months(now, -_config("CONSENT_PROOF_RETENTION_MONTHS"))
     removed.append((BUILTIN_STORE, "consent_records", drain(lambda: subject_data.sweep_expired_proofs(before, batch))))
     removed.append((BUILTIN_STORE, "data_exports", exports.delete_expired(now)))
+    from dsar import retention as dsar_retention
+
+    closed_before = dsar_retention.closed_before(now)
+    removed.append((BUILTIN_STORE, "dsar_requests",
+                    drain(lambda: dsar_retention.sweep_closed_requests(closed_before, batch))))
+    removed.append((BUILTIN_STORE, "outbox_messages", drain(lambda: dsar_retention.sweep_minimised_mail(batch))))
     db.session.commit()
     total = sum(count for *_rest, count in removed)
     if total:
@@ -403,10 +423,10 @@ def receipt(purge: Purge) -> dict:
     stores = []
     for step in purge.steps:
         if step.counts:
-            for table in BUILTIN_TABLES:
-                if table in step.counts:
-                    stores.append({"store": step.store, "table": table, "action": step.action,
-                                   "rows": step.counts[table], "legal_basis": None, "status": step.status})
+            for key, (table, action, legal_basis) in BUILTIN_TABLES.items():
+                if key in step.counts and (action != "retain" or step.counts[key]):
+                    stores.append({"store": step.store, "table": table, "action": action,
+                                   "rows": step.counts[key], "legal_basis": legal_basis, "status": step.status})
             continue
         stores.append({"store": step.store, "table": step.table_name, "action": step.action, "rows": step.rows,
                        "legal_basis": step.legal_basis if step.action == "retain" else None, "status": step.status,

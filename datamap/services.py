@@ -48,6 +48,11 @@ def subject_hash(account_id: str) -> str:
     return hmac.new(key, f"account:{account_id}".encode(), hashlib.sha256).hexdigest()
 
 
+def account_purged(account_id: str) -> bool:
+    """Whether a purge of the account has started (or ended); known by its keyed hash only."""
+    return purge_of(account_id) is not None
+
+
 def valid_account_id(account_id) -> bool:
     return isinstance(account_id, str) and account_id_is_valid(account_id)
 

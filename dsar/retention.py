@@ -9,8 +9,9 @@ which status to which) stay. What identifies the person does not stay longer tha
   (:func:`minimise_account_requests`, called by the erasure engine); an open one is
   minimised when it closes (:func:`minimise_if_purged`, called by the workflow), so that the
   answer still reaches the subject first;
-- ``DSAR_RETENTION_MONTHS`` after closing, a request goes with its timeline and its e-mails
-  (:func:`sweep_due`, called by the retention sweep).
+- ``DSAR_RETENTION_MONTHS`` after closing (:func:`closed_before`), a request goes with its
+  timeline and its e-mails (:func:`sweep_closed_requests` and :func:`sweep_minimised_mail`,
+  called by the erasure engine's retention sweep).
 
 Services: they flush, never commit. Bulk statements, a handful whatever the number of rows.
 """
@@ -59,12 +60,11 @@ def minimise_account_requests(account_id: str) -> dict[str, int]:
     longer names the account. Returns ``{"dsar_requests": minimised, "dsar_requests_open": kept}``."""
     if not account_id:
         return {"dsar_requests": 0, "dsar_requests_open": 0}
-    of_account = DsarRequest.account_id == account_id
-    closed = db.session.execute(
-        select(DsarRequest.id, DsarRequest.reference, DsarRequest.status)
-        .where(of_account, DsarRequest.closed_at.is_not(None)).with_for_update()).all()
-    still_open = db.session.execute(
-        select(func.count()).select_from(DsarRequest).where(of_account, DsarRequest.closed_at.is_(None))).scalar_one()
+    requests = db.session.execute(
+        select(DsarRequest.id, DsarRequest.reference, DsarRequest.status, DsarRequest.closed_at)
+        .where(DsarRequest.account_id == account_id).with_for_update()).all()
+    closed = [(row.id, row.reference, row.status) for row in requests if row.closed_at is not None]
+    still_open = len(requests) - len(closed)
     _minimise(closed)
     if closed or still_open:
         log.info("account purge: %d closed request(s) minimised, %d open kept", len(closed), still_open)
@@ -165,9 +165,6 @@ def sweep_minimised_mail(batch: int) -> int:
     return len(ids)
 
 
-def sweep_due(now: dt.datetime, batch: int) -> int:
-    """One bounded pass of the requests' retention: requests closed more than
-    ``DSAR_RETENTION_MONTHS`` before ``now``, then the mail that outlived its request's
-    identity; returns requests plus e-mails deleted (0: nothing left to do)."""
-    before = clock.add_months(now, -current_app.config["DSAR_RETENTION_MONTHS"])
-    return sweep_closed_requests(before, batch) + sweep_minimised_mail(batch)
+def closed_before(now: dt.datetime) -> dt.datetime:
+    """Requests closed before this are past ``DSAR_RETENTION_MONTHS``."""
+    return clock.add_months(now, -current_app.config["DSAR_RETENTION_MONTHS"])

@@ -10,7 +10,8 @@ from consent_service.extensions import db
 from datamap import connectors
 from datamap.models import Purge
 
-from .helpers import assert_no_personal_data, consent_for, consent_rows, link_rows, personal_needles, run_worker
+from .helpers import (TENANTS, assert_no_personal_data, consent_for, consent_rows, link_rows, personal_needles,
+                      run_worker)
 
 
 def delete(client, headers, account_id="A1001"):
@@ -133,3 +134,73 @@ def test_purge_of_an_unknown_account_is_done_with_zero_counts(client, writer):
     receipt = client.get(f"/v1/purges/{purge_id}", headers=writer).get_json()
     assert receipt["status"] == "done"
     assert all(e["rows"] == 0 for e in receipt["stores"])
+
+
+def test_no_visitor_can_be_linked_to_an_account_once_its_purge_has_started(client, writer, api_key):
+    consent_for(client, api_key, "A1001")
+    delete(client, writer)
+
+    def link(account_id):
+        return client.post(f"/v1/accounts/{account_id}/visitors", json={"visitor_id": "v" * 32}, headers=writer)
+
+    refused = link("A1001")  # the purge is pending: a link now would outlive it
+    assert refused.status_code == 409 and "deleted" in refused.get_json()["message"]
+    run_worker()
+    assert link("A1001").status_code == 409  # and once it is done
+    assert link_rows("A1001") == 0
+    assert link("A1002").status_code == 204  # other accounts are not concerned
+
+
+def _request_of(account_id: str, *, closed: bool) -> str:
+    from dsar import workflow
+    from dsar.intake import open_request
+
+    name, email, _birth = TENANTS[account_id]
+    reference = open_request(type="access", channel="post", actor="system", email=email, full_name=name,
+                             account_id=account_id, message=f"Copie des données de {name}").request.reference
+    if closed:
+        workflow.reject(reference, "identity_not_verified", f"Identité de {name} non établie.", "dpo-key")
+    db.session.commit()
+    return reference
+
+
+def test_purge_minimises_the_accounts_closed_requests_and_says_it_keeps_the_open_ones(client, writer, app):
+    from dsar.models import DsarEvent, DsarRequest
+
+    closed, still_open = _request_of("A1001", closed=True), _request_of("A1001", closed=False)
+    other = _request_of("A1002", closed=True)
+    purge_id = delete(client, writer).get_json()["purge_id"]
+    run_worker()
+
+    receipt = client.get(f"/v1/purges/{purge_id}", headers=writer).get_json()
+    requests = {e["action"]: e for e in receipt["stores"] if e["table"] == "dsar_requests"}
+    assert requests["anonymize"]["rows"] == 1 and requests["anonymize"]["legal_basis"] is None
+    assert requests["retain"]["rows"] == 1 and "12(3)" in requests["retain"]["legal_basis"]
+    assert_no_personal_data(receipt, "A1001")
+
+    def row(reference):
+        return db.session.execute(db.select(DsarRequest).where(DsarRequest.reference == reference)).scalar_one()
+
+    needles = personal_needles("A1001")
+    minimised = row(closed)
+    kept_text = [minimised.email, minimised.full_name, minimised.account_id, minimised.message, minimised.outcome,
+                 *[event.note for event in db.session.execute(
+                     db.select(DsarEvent).where(DsarEvent.request_id == minimised.id)).scalars()]]
+    assert not any(needle in (text or "") for text in kept_text for needle in needles)
+    assert minimised.status == "rejected" and minimised.rejection_ground == "identity_not_verified"
+    assert row(still_open).email == TENANTS["A1001"][1]  # the answer is still owed to that address
+    assert row(other).account_id == "A1002" and row(other).full_name == TENANTS["A1002"][0]
+
+
+def test_an_open_request_of_a_purged_account_is_minimised_when_it_closes(client, writer):
+    from dsar import workflow
+    from dsar.models import DsarRequest
+
+    reference = _request_of("A1001", closed=False)
+    delete(client, writer)
+    run_worker()
+    workflow.reject(reference, "no_data", "Plus aucune donnée.", "dpo-key")
+    db.session.commit()
+    db.session.expire_all()
+    request = db.session.execute(db.select(DsarRequest).where(DsarRequest.reference == reference)).scalar_one()
+    assert request.email is None and request.account_id is None and request.status == "rejected"

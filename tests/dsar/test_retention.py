@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from consent_service import clock, config
 from consent_service.extensions import db
 from consent_service.mail import OutboxMessage
+from datamap import engine
+from datamap.models import Purge
 from dsar import retention, workflow
 from dsar.intake import open_request
 from dsar.models import DsarEvent, DsarRequest
@@ -383,27 +385,36 @@ def test_the_sweep_never_takes_an_open_request_nor_a_non_positive_batch(app):
     assert get(closed) is None and get(still_open) is not None
 
 
-def test_sweep_due_keeps_requests_for_dsar_retention_months_after_closing(app_with):
+def retention_sweep() -> dict[str, int]:
+    """One pass of the worker's retention job; what its receipt says of requests and mail."""
+    engine.run_retention()
+    receipt = db.session.execute(sa.select(Purge).where(Purge.trigger == "retention")
+                                 .order_by(Purge.requested_at.desc(), Purge.purge_id)).scalars().first()
+    counts = {step.table_name: step.rows for step in receipt.steps} if receipt else {}
+    db.session.execute(sa.delete(Purge.__table__))  # the next pass's receipt is the only one
+    db.session.commit()
+    return {table: counts.get(table, 0) for table in ("dsar_requests", "outbox_messages")}
+
+
+def test_the_retention_sweep_keeps_requests_dsar_retention_months_after_closing(app_with):
     app_with(DSAR_RETENTION_MONTHS=12)
     gone = closed_on(dt.datetime(2026, 2, 28, 23, tzinfo=dt.timezone.utc))
     kept = closed_on(dt.datetime(2026, 3, 1, 11, tzinfo=dt.timezone.utc))
 
-    assert retention.sweep_due(NOW, 100) == 1
-    db.session.commit()
+    assert retention_sweep()["dsar_requests"] == 1
     assert get(gone) is None and get(kept) is not None
 
 
-def test_sweep_due_counts_the_mail_it_sweeps(app_with):
+def test_the_retention_sweep_takes_the_mail_once_it_has_left(app_with):
     app_with(DSAR_RETENTION_MONTHS=12)
     reference = closed_on(dt.datetime(2026, 1, 15, tzinfo=dt.timezone.utc))
     set_mail_status(reference, "sent", "queued", "queued")
-    assert retention.sweep_due(NOW, 100) == 1  # the request (its sent mail with it)
-    assert retention.sweep_due(NOW, 100) == 0
-    db.session.commit()
+    assert retention_sweep() == {"dsar_requests": 1, "outbox_messages": 0}  # its sent mail went with it
+    assert retention_sweep() == {"dsar_requests": 0, "outbox_messages": 0}
     assert [m.status for m in mails(reference)] == ["queued", "queued"]
     set_mail_status(reference, "sent", "failed")  # they left after the request went
-    assert retention.sweep_due(NOW, 100) == 2
-    assert retention.sweep_due(NOW, 100) == 0
+    assert retention_sweep() == {"dsar_requests": 0, "outbox_messages": 2}
+    assert retention_sweep() == {"dsar_requests": 0, "outbox_messages": 0}
 
 
 # --- configuration --------------------------------------------------------------------------
@@ -413,8 +424,7 @@ def test_requests_are_kept_five_years_by_default(app):
     assert app.config["DSAR_RETENTION_MONTHS"] == 60
     recent = closed_on(dt.datetime(2022, 3, 2, tzinfo=dt.timezone.utc))
     old = closed_on(dt.datetime(2022, 2, 28, tzinfo=dt.timezone.utc))
-    retention.sweep_due(NOW, 100)
-    db.session.commit()
+    retention_sweep()
     assert get(old) is None and get(recent) is not None
 
 
