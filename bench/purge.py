@@ -8,7 +8,7 @@
    ``DELETE`` of the same rows; the longest batch (the longest any lock is held) must stay
    under 1 s. Target: <= 2x.
 
-Usage: ``.venv/bin/python bench/purge.py [--rounds 3] [--accounts 100] [--skip-retention]``; PostgreSQL at ``BENCH_PG_URL``
+Usage: ``.venv/bin/python bench/purge.py [--rounds 3] [--warm-up 4] [--accounts 100] [--skip-retention]``; PostgreSQL at ``BENCH_PG_URL``
 (default ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``). A scratch database is
 created and dropped.
 """
@@ -23,10 +23,9 @@ import sqlalchemy as sa
 from datamap_setup import ACCOUNTS, ROWS, make_app, make_portal, ratio_line, scratch_database, timed
 
 PROOFS = 1_000_000
-WARM_UP_ROUNDS = 4
 
 
-def bench_account_purge(app, portal: sa.Engine, rounds: int, accounts: int) -> str:
+def bench_account_purge(app, portal: sa.Engine, rounds: int, accounts: int, warm_up: int) -> str:
     from consent_service.extensions import db
     from datamap import engine
 
@@ -34,8 +33,8 @@ def bench_account_purge(app, portal: sa.Engine, rounds: int, accounts: int) -> s
     with app.app_context():
         # a worker that has run before has its statements compiled, and the first deletes after
         # the table was loaded pay for setting its pages' hint bits: both paths warm up first
-        for round_ in range(-WARM_UP_ROUNDS, rounds):
-            mine, theirs = f"A{2 * round_ + 2 * WARM_UP_ROUNDS + 1}", f"A{2 * round_ + 2 * WARM_UP_ROUNDS + 2}"
+        for round_ in range(-warm_up, rounds):
+            mine, theirs = f"A{2 * round_ + 2 * warm_up + 1}", f"A{2 * round_ + 2 * warm_up + 2}"
 
             def purge():
                 purge_row = engine.start_purge(mine, "account_deleted")
@@ -55,7 +54,7 @@ def bench_account_purge(app, portal: sa.Engine, rounds: int, accounts: int) -> s
                 raw.append(times[raw_delete])
         with portal.connect() as conn:
             left = conn.execute(sa.text("SELECT count(*) FROM documents")).scalar_one()
-        assert left == ROWS - 2 * (rounds + WARM_UP_ROUNDS) * (ROWS // accounts), left
+        assert left == ROWS - 2 * (rounds + warm_up) * (ROWS // accounts), left
     return ratio_line(f"purge one account ({ROWS // accounts:,} rows) from {ROWS:,} rows", ours, raw, 2.0)
 
 
@@ -73,7 +72,7 @@ def load_proofs(db_engine: sa.Engine) -> None:
         conn.execute(sa.text("VACUUM ANALYZE consent_records"))
 
 
-def bench_retention(app, rounds: int = 2) -> list[str]:
+def bench_retention(app, rounds: int = 3) -> list[str]:
     from consent_service import clock
     from consent_service.extensions import db
     from cookies import subject_data
@@ -137,15 +136,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--accounts", type=int, default=ACCOUNTS,
                         help="accounts sharing the 1,000,000 rows (100: 10,000 rows each)")
+    parser.add_argument("--warm-up", type=int, default=4, help="rounds run first and not counted")
     parser.add_argument("--skip-retention", action="store_true")
     args = parser.parse_args()
+    if 2 * (args.rounds + args.warm_up) > args.accounts:
+        parser.error(f"{args.rounds} rounds and {args.warm_up} warm-up rounds purge "
+                     f"{2 * (args.rounds + args.warm_up)} accounts; there are only --accounts {args.accounts}")
     with scratch_database("bench_purge") as url:
         started = time.perf_counter()
         portal = make_portal(url, accounts=args.accounts)
         app = make_app(url)
         print(f"setup: {ROWS:,} portal rows in {time.perf_counter() - started:.1f} s")
         try:
-            print(bench_account_purge(app, portal, args.rounds, args.accounts))
+            print(bench_account_purge(app, portal, args.rounds, args.accounts, args.warm_up))
             for line in ([] if args.skip_retention else bench_retention(app)):
                 print(line)
         finally:
