@@ -82,12 +82,12 @@ def bench_retention(app, rounds: int = 3) -> list[str]:
     ours: list[float] = []
     raw: list[float] = []
     with app.app_context():
-        real_sweep = subject_data.sweep_expired_proofs
+        real_batch = subject_data.ExpiredProofSweep.__call__
         started = []
 
-        def sweep(before, batch):
+        def timed_batch(sweep):
             started.append(time.perf_counter())
-            return real_sweep(before, batch)
+            return real_batch(sweep)
 
         def committed(session):
             if started:
@@ -99,13 +99,13 @@ def bench_retention(app, rounds: int = 3) -> list[str]:
             load_proofs(db.engine)
 
         def our_sweep():
-            subject_data.sweep_expired_proofs = sweep
+            subject_data.ExpiredProofSweep.__call__ = timed_batch
             sa.event.listen(db.session, "after_commit", committed)
             clock.set_now(dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc))
             try:
                 ours.append(timed(engine.run_retention))
             finally:
-                subject_data.sweep_expired_proofs = real_sweep
+                subject_data.ExpiredProofSweep.__call__ = real_batch
                 sa.event.remove(db.session, "after_commit", committed)
                 clock.set_now(None)
             left = db.session.execute(sa.text("SELECT count(*) FROM consent_records")).scalar_one()

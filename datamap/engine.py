@@ -167,10 +167,9 @@ _DUE_STEP = (select(STEPS.c.id)
 _CLAIM = (STEPS.update().where(STEPS.c.id == _DUE_STEP)
           .values(status="running", attempts=STEPS.c.attempts + 1, lease_until=bindparam("lease_end"))
           .returning(STEPS.c.id, STEPS.c.purge_id, STEPS.c.store, STEPS.c.table_name, STEPS.c.kind, STEPS.c.action))
-_SUBJECT = select(PURGES.c.account_id, PURGES.c.subject_hash, PURGES.c.status).where(
-    PURGES.c.purge_id == bindparam("of_purge"))
-_PURGE_RUNNING = (PURGES.update().where(PURGES.c.purge_id == bindparam("of_purge"), PURGES.c.status == "pending")
-                  .values(status="running"))
+# A purge with a due step is pending or running; this also locks its row until the claim commits.
+_PURGE_RUNNING = (PURGES.update().where(PURGES.c.purge_id == bindparam("of_purge")).values(status="running")
+                  .returning(PURGES.c.account_id, PURGES.c.subject_hash))
 _OTHER_STEPS = STEPS.alias("other_steps")
 
 
@@ -197,10 +196,7 @@ def _claim() -> Claimed | None:
     if step is None:
         db.session.rollback()
         return None
-    *subject, purge_status = db.session.execute(_SUBJECT, {"of_purge": step.purge_id}).one()
-    claimed = Claimed(*step, *subject)
-    if purge_status == "pending":
-        db.session.execute(_PURGE_RUNNING, {"of_purge": claimed.purge_id})
+    claimed = Claimed(*step, *db.session.execute(_PURGE_RUNNING, {"of_purge": step.purge_id}).one())
     if claimed.writes_elsewhere:
         db.session.commit()  # other workers must see the claim while the store commits batches
     # else the step's work happens in this very transaction (the service's own tables, or only
@@ -247,7 +243,8 @@ def run_step(step: Claimed) -> None:
 
 def _finish(step: Claimed, rows: int, counts: dict | None) -> None:
     """Record the step done and, when it was the purge's last, the purge's end."""
-    db.session.execute(_LOCK_PURGE, {"of_purge": step.purge_id})
+    if step.writes_elsewhere:  # else the claim, in this same transaction, holds the purge's row
+        db.session.execute(_LOCK_PURGE, {"of_purge": step.purge_id})
     unfinished, failed = db.session.execute(_STEP_DONE, {
         "step_id": step.id, "of_purge": step.purge_id, "rows_changed": rows, "table_counts": counts,
         "done_at": clock.now()}).one()
@@ -388,7 +385,7 @@ def run_retention() -> int:
     from cookies import subject_data
 
     before = clock.add_months(now, -_config("CONSENT_PROOF_RETENTION_MONTHS"))
-    removed.append((BUILTIN_STORE, "consent_records", drain(lambda: subject_data.sweep_expired_proofs(before, batch))))
+    removed.append((BUILTIN_STORE, "consent_records", drain(subject_data.ExpiredProofSweep(before, batch))))
     removed.append((BUILTIN_STORE, "data_exports", exports.delete_expired(now)))
     from dsar import retention as dsar_retention
 

@@ -152,3 +152,48 @@ def test_a_symlink_out_of_the_root_is_removed_not_followed(app, client, writer, 
     run_worker()
     assert (outside / "keep.txt").exists()
     assert not (portal.root / "A1001").exists()
+
+
+def _proofs_recorded_at(*moments: dt.datetime) -> list[str]:
+    ids = []
+    for number, moment in enumerate(moments):
+        ids.append(f"proof-{number:03d}")
+        db.session.add(ConsentRecord(
+            consent_id=ids[-1], site="espace-locataire", policy_version=1, texts_hash="t" * 64, action="refuse_all",
+            categories={"analytics": False}, recorded_at=moment, valid_until=moment + dt.timedelta(days=30),
+            visitor_id=f"visitor-{number:03d}", ip="203.0.113.0", user_agent="test", page="https://example.fr/",
+            gpc=False, locale="fr"))
+    db.session.commit()
+    return ids
+
+
+def _proofs_left() -> list[str]:
+    return sorted(db.session.execute(db.select(ConsentRecord.consent_id)).scalars())
+
+
+def test_the_proof_sweep_goes_oldest_first_in_batches_and_stops_at_the_cutoff(app):
+    from cookies.subject_data import ExpiredProofSweep
+
+    start = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    ids = _proofs_recorded_at(*[start + dt.timedelta(hours=h) for h in (6, 0, 5, 1, 4, 2, 3, 100, 101)])
+    # recorded order: ids[1] (0h), ids[3] (1h), ids[5] (2h), ids[6] (3h), ids[4] (4h), ids[2] (5h), ids[0] (6h)
+    sweep = ExpiredProofSweep(start + dt.timedelta(hours=50), 3)
+    assert sweep() == 3
+    assert _proofs_left() == sorted([ids[0], ids[2], ids[4], ids[6], ids[7], ids[8]])
+    assert sweep() == 3
+    assert _proofs_left() == sorted([ids[0], ids[7], ids[8]])
+    assert sweep() == 1
+    assert sweep() == 0
+    assert _proofs_left() == sorted([ids[7], ids[8]])  # recorded after the cutoff: kept
+
+
+def test_a_proof_sweep_batch_takes_the_rows_sharing_its_boundary_instant(app):
+    from cookies.subject_data import ExpiredProofSweep
+
+    start = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    same = start + dt.timedelta(hours=1)
+    ids = _proofs_recorded_at(start, same, same, start + dt.timedelta(hours=2))
+    sweep = ExpiredProofSweep(start + dt.timedelta(days=1), 2)
+    assert sweep() == 3  # the second row's instant is shared: both go in this batch
+    assert _proofs_left() == [ids[3]]
+    assert sweep() == 1 and sweep() == 0
