@@ -194,7 +194,10 @@ def _claim() -> Claimed | None:
     """Take the next due step: new, retried, or abandoned by a dead worker."""
     step = db.session.execute(_CLAIM, {"now": clock.now(), "lease_end": _lease_end()}).first()
     if step is None:
-        db.session.rollback()
+        # Nothing changed; COMMIT ends the transaction as well as ROLLBACK would, and psycopg
+        # answers a ROLLBACK by dropping its prepared statements (one more round trip, and
+        # every statement of the next pass parsed and planned again).
+        db.session.commit()
         return None
     claimed = Claimed(*step, *db.session.execute(_PURGE_RUNNING, {"of_purge": step.purge_id}).one())
     if claimed.writes_elsewhere:
