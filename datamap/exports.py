@@ -77,14 +77,18 @@ def _json_default(value):
     return str(value)
 
 
+_ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_json_default)  # one for all rows
+
+
 def _write_json_list(archive: zipfile.ZipFile, name: str, header: dict, rows) -> int:
     """Write ``{...header, "rows": [...]}`` into the archive one row at a time; returns the count."""
     count = 0
+    encode = _ROW_ENCODER.encode
     with archive.open(name, "w", force_zip64=True) as raw, \
             io.TextIOWrapper(raw, encoding="utf-8", write_through=False) as out:
         out.write(json.dumps(header, ensure_ascii=False)[:-1] + ', "rows": [\n')
         for row in rows:
-            out.write(("," if count else "") + json.dumps(row, ensure_ascii=False, default=_json_default) + "\n")
+            out.write(("," if count else "") + encode(row) + "\n")
             count += 1
         out.write("]}\n")
     return count
@@ -115,6 +119,7 @@ def build(account_id: str, reference: str | None, locale: str | None) -> tuple[D
                                                  table.retention.keep_months if table.retention else None))
                 else:
                     sections.append(_files_section(archive, store, account_id))
+            connectors.plan_cursors_for_every_row(db.session.connection())
             sections.extend(_builtin_sections(archive, account_id))
             info = _article15(sections, locale)
             archive.writestr("article15.json", json.dumps(info, ensure_ascii=False, indent=2))
