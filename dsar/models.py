@@ -39,6 +39,7 @@ class DsarRequest(db.Model):
         CheckConstraint(_one_of("locale", LOCALES), name="locale"),
         Index("ix_dsar_requests_status_due", "status", "due_at"),
         Index("ix_dsar_requests_email_received", "email", "received_at"),
+        Index("ix_dsar_requests_closed_at", "closed_at"),  # the retention sweep's oldest-closed-first
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
