@@ -18,6 +18,7 @@ from consent_service import clock
 from consent_service.extensions import db
 from consent_service.fields import account_id_is_valid
 
+from . import paging
 from .models import EMAIL_MAX, ROLES, AuditEntry, BackofficeUser
 
 log = logging.getLogger(__name__)
@@ -178,22 +179,39 @@ class TrailItem:
     reference: str | None = None
 
 
-def audit_trail(limit: int = 500) -> list[TrailItem]:
-    """What staff did, newest first: the DSAR events whose actor is a person or an API key
-    (not the subject, not the system), and the back-office's own entries."""
+def _trail():
+    """Both sources of the audit trail as one UNION ALL: the DSAR events whose actor is a
+    person or an API key (not the subject, not the system), and the back-office's entries.
+    ``source`` (0 for events, 1 for entries) and ``id`` make the order total, so rows with the
+    same time still sit at one offset only."""
     from dsar.models import DsarEvent, DsarRequest
     from dsar.services import SUBJECT, SYSTEM
 
-    events = db.session.execute(
-        db.select(DsarEvent, DsarRequest.reference).join(DsarRequest, DsarEvent.request_id == DsarRequest.id)
-        .where(DsarEvent.actor.not_in((SUBJECT, SYSTEM)))
-        .order_by(DsarEvent.at.desc(), DsarEvent.id.desc()).limit(limit)).all()
-    entries = db.session.execute(db.select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-                                 .limit(limit)).scalars()
-    items = [TrailItem(clock.utc(e.at), e.actor, e.kind, e.to_status, e.note, ref) for e, ref in events]
-    items += [TrailItem(clock.utc(a.at), a.actor, a.action, a.target, None) for a in entries]
-    items.sort(key=lambda item: item.at, reverse=True)
-    return items[:limit]
+    events = (db.select(DsarEvent.at.label("at"), DsarEvent.actor.label("actor"), DsarEvent.kind.label("action"),
+                        DsarEvent.to_status.label("target"), DsarEvent.note.label("note"),
+                        DsarRequest.reference.label("reference"), db.literal_column("0", db.Integer).label("source"),
+                        DsarEvent.id.label("id"))
+              .join(DsarRequest, DsarEvent.request_id == DsarRequest.id)
+              .where(DsarEvent.actor.not_in((SUBJECT, SYSTEM))))
+    entries = db.select(AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.target,
+                        db.cast(db.null(), db.Text), db.cast(db.null(), db.String),
+                        db.literal_column("1", db.Integer), AuditEntry.id)
+    return db.union_all(events, entries).subquery("trail")
+
+
+def audit_trail(limit: int = 500, offset: int = 0) -> list[TrailItem]:
+    """What staff did, newest first (time, then source, then id): ``limit`` items after
+    skipping ``offset``, read from the database in that order."""
+    trail = _trail()
+    rows = db.session.execute(db.select(trail).order_by(trail.c.at.desc(), trail.c.source, trail.c.id.desc())
+                              .limit(limit).offset(offset)).all()
+    return [TrailItem(clock.utc(r.at), r.actor, r.action, r.target, r.note, r.reference) for r in rows]
+
+
+def audit_trail_page(number: int, size: int) -> paging.Page[TrailItem]:
+    """Page ``number`` of the audit trail; raises :class:`paging.NoSuchPage` past the last."""
+    total = db.session.execute(db.select(db.func.count()).select_from(_trail())).scalar_one()
+    return paging.paginate(number, size, total, audit_trail)
 
 
 # --- requests ---------------------------------------------------------------------------------
@@ -217,6 +235,22 @@ def dashboard() -> dict:
             "overdue": sum(1 for r in open_requests if dsar_services.is_overdue(r)),
             "by_status": by_status, "by_type": by_type,
             "unclassified": unclassified}
+
+
+def register_page(number: int, size: int, *, status: str | None = None, type: str | None = None) -> paging.Page:
+    """Page ``number`` of the register (``dsar.services.list_requests``, newest first) with the
+    register's filters; raises :class:`paging.NoSuchPage` past the last page."""
+    from dsar import services as dsar_services
+    from dsar.models import DsarRequest
+
+    count = db.select(db.func.count()).select_from(DsarRequest)
+    if status:
+        count = count.where(DsarRequest.status == status)
+    if type:
+        count = count.where(DsarRequest.type == type)
+    total = db.session.execute(count).scalar_one()
+    return paging.paginate(number, size, total, lambda limit, offset: dsar_services.list_requests(
+        status=status, type=type, limit=limit, offset=offset))
 
 
 class Refused(Exception):
@@ -294,9 +328,19 @@ SEARCH_KINDS = ("consent_id", "visitor_id", "account_id")
 _OPAQUE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def find_proofs(kind: str, value: str, actor: str) -> list:
-    """Consent proofs by consent id, visitor id or account id (newest first); the look-up is
-    audited with the kind and the count (the id itself only for a consent id)."""
+PROOF_LIMIT = 500  # the most recent proofs a search shows; the page says when there were more
+
+
+@dataclasses.dataclass
+class ProofResults:
+    records: list
+    cut: bool  # more than PROOF_LIMIT matched: only the most recent are in ``records``
+
+
+def find_proofs(kind: str, value: str, actor: str) -> ProofResults:
+    """Consent proofs by consent id, visitor id or account id (newest first, at most
+    ``PROOF_LIMIT``, ``cut`` when there were more); the look-up is audited with the kind and
+    the count (the id itself only for a consent id)."""
     from cookies import services as cookie_services
 
     value = (value or "").strip()
@@ -311,10 +355,13 @@ def find_proofs(kind: str, value: str, actor: str) -> list:
         except cookie_services.NotFound:
             found = []
     else:
-        found = cookie_services.history(**{kind: value}, limit=500)
-    target = f"consent_id {value}" if kind == "consent_id" else f"{kind}: {len(found)} record(s)"
+        found = cookie_services.history(**{kind: value}, limit=PROOF_LIMIT + 1)
+    cut = len(found) > PROOF_LIMIT
+    found = found[:PROOF_LIMIT]
+    more = "+" if cut else ""
+    target = f"consent_id {value}" if kind == "consent_id" else f"{kind}: {len(found)}{more} record(s)"
     audit(actor, "proof_search", target)
-    return found
+    return ProofResults(found, cut)
 
 
 def proof(consent_id: str, actor: str):
@@ -397,11 +444,20 @@ def diff_policies(old: dict, new: dict) -> list[Change]:
 # --- purge receipts ---------------------------------------------------------------------------
 
 
-def purges(limit: int = 200) -> list:
+def purges(limit: int = 200, offset: int = 0) -> list:
+    """Purges, newest first (then by id): ``limit`` of them after skipping ``offset``."""
     from datamap.models import Purge
 
     return list(db.session.execute(db.select(Purge).order_by(Purge.requested_at.desc(), Purge.purge_id)
-                                   .limit(limit)).scalars())
+                                   .limit(limit).offset(offset)).scalars())
+
+
+def purges_page(number: int, size: int) -> paging.Page:
+    """Page ``number`` of the purge receipts; raises :class:`paging.NoSuchPage` past the last."""
+    from datamap.models import Purge
+
+    total = db.session.execute(db.select(db.func.count()).select_from(Purge)).scalar_one()
+    return paging.paginate(number, size, total, purges)
 
 
 def purge_receipt(purge_id: str) -> dict | None:

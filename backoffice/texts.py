@@ -58,7 +58,9 @@ TEXTS = {
         "finished_at": "Terminée le", "stores": "Stockages", "store": "Stockage", "table": "Table",
         "rows": "Lignes", "legal_basis": "Base légale", "subject_hash": "Sujet (empreinte)",
         "forbidden": "Votre rôle ne permet que la consultation.",
-        "next": "Suivant",
+        "next": "Suivant", "previous": "Précédent", "pager": "Pagination",
+        "page_of": "Page {number} sur {pages}", "in_all": "{total} au total",
+        "proofs_cut": "Seules les {limit} preuves les plus récentes sont affichées : affinez la recherche.",
     },
     "en": {
         "app": "DPO back-office", "skip": "Skip to content", "nav": "Main navigation",
@@ -113,7 +115,9 @@ TEXTS = {
         "purge_id": "Purge id", "trigger": "Trigger", "requested_at": "Requested", "finished_at": "Finished",
         "stores": "Stores", "store": "Store", "table": "Table", "rows": "Rows", "legal_basis": "Legal basis",
         "subject_hash": "Subject (hash)", "forbidden": "Your role can only read.",
-        "next": "Next",
+        "next": "Next", "previous": "Previous", "pager": "Pagination",
+        "page_of": "Page {number} of {pages}", "in_all": "{total} in all",
+        "proofs_cut": "Only the {limit} most recent proofs are shown: narrow the search.",
     },
 }
 

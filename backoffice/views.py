@@ -20,7 +20,7 @@ from consent_service.errors import json_error
 from consent_service.extensions import db
 from consent_service.ratelimit import limit_from_config
 
-from . import csrf, forms, services
+from . import csrf, forms, paging, services
 from .texts import LANGS, TEXTS, value_label
 
 bp = Blueprint("backoffice", __name__, url_prefix="/backoffice", template_folder="templates",
@@ -195,14 +195,23 @@ def _register_filters() -> dict:
     return filters
 
 
+def _page(read, **filters) -> paging.Page:
+    """The page ``?page=`` asks for, read by ``read(number, size, **filters)``; a bad number or
+    one past the last page is the back-office's 404 page."""
+    try:
+        return read(paging.page_number(request.args), paging.page_size(), **filters)
+    except paging.NoSuchPage:
+        abort(404)
+
+
 @bp.get("/register")
 def register():
     from dsar import services as dsar_services
     from dsar.models import STATUSES, TYPES
 
     filters = _register_filters()
-    rows = dsar_services.list_requests(**filters)
-    return render_template("backoffice/register.html", rows=rows, filters=filters, statuses=STATUSES, types=TYPES,
+    page = _page(services.register_page, **filters)
+    return render_template("backoffice/register.html", page=page, filters=filters, statuses=STATUSES, types=TYPES,
                            overdue=dsar_services.is_overdue)
 
 
@@ -210,7 +219,8 @@ def register():
 def register_csv():
     from dsar import services as dsar_services
 
-    body = dsar_services.register_csv(dsar_services.list_requests(**_register_filters()))
+    # Every row matching the filters, never a page (nor the API's default limit).
+    body = dsar_services.register_csv(dsar_services.list_requests(**_register_filters(), limit=None))
     services.audit(current_user.email, "register_downloaded")
     db.session.commit()
     return Response(body, mimetype="text/csv", headers={
@@ -219,7 +229,7 @@ def register_csv():
 
 @bp.get("/audit")
 def audit_trail():
-    return render_template("backoffice/audit.html", items=services.audit_trail())
+    return render_template("backoffice/audit.html", page=_page(services.audit_trail_page))
 
 
 # --- one request ------------------------------------------------------------------------------
@@ -432,7 +442,7 @@ def policy(site):
 
 @bp.get("/purges")
 def purges():
-    return render_template("backoffice/purges.html", purges=services.purges())
+    return render_template("backoffice/purges.html", page=_page(services.purges_page))
 
 
 @bp.get("/purges/<string:purge_id>")

@@ -96,8 +96,9 @@ def is_overdue(dsar_request: DsarRequest) -> bool:
 
 
 def list_requests(*, status: str | None = None, overdue: bool | None = None, type: str | None = None,
-                  channel: str | None = None, limit: int = 500) -> list[DsarRequest]:
-    """Requests matching the filters, newest first."""
+                  channel: str | None = None, limit: int | None = 500, offset: int = 0) -> list[DsarRequest]:
+    """Requests matching the filters, newest first: ``limit`` of them (None: every one) after
+    skipping ``offset``."""
     query = db.select(DsarRequest)
     if status:
         query = query.where(DsarRequest.status == status)
@@ -108,7 +109,11 @@ def list_requests(*, status: str | None = None, overdue: bool | None = None, typ
     if overdue is not None:
         late = db.and_(DsarRequest.status.in_(OPEN_STATUSES), DsarRequest.due_at < clock.now())
         query = query.where(late if overdue else db.not_(late))
-    query = query.order_by(DsarRequest.received_at.desc(), DsarRequest.id.desc()).limit(limit)
+    query = query.order_by(DsarRequest.received_at.desc(), DsarRequest.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
     return list(db.session.execute(query).scalars())
 
 
