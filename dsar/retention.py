@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 from flask import current_app
-from sqlalchemy import delete, exists, func, insert, inspect, select, update
+from sqlalchemy import delete, exists, insert, inspect, select, update
 
 from consent_service import clock
 from consent_service.extensions import db
