@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
@@ -129,8 +130,11 @@ def _helpers():
             return local.strftime("%Y-%m-%d %H:%M") if with_time else local.strftime("%Y-%m-%d")
         return moment.isoformat()
 
+    # The language link keeps the page's own query (filters, page number), only its language changes.
+    other_language_query = urlencode([(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+                                     + [("lang", texts["other_code"])])
     return {"current_user": current_user, "t": texts, "lang": lang, "v": lambda value: value_label(lang, value), "when": when,
-            "logout_form": forms.PlainForm()}
+            "logout_form": forms.PlainForm(), "other_language_query": other_language_query}
 
 
 # --- sign-in and sign-out ---------------------------------------------------------------------

@@ -318,3 +318,17 @@ def test_a_proof_search_that_fits_says_nothing_more(bo, dpo_client, monkeypatch)
     body = dpo_client.post("/backoffice/proofs", data={"kind": "visitor_id", "value": visitor},
                            headers=HTML).get_data(as_text=True)
     assert "(2)" in body and "refuse_all" in body and "Seules les" not in body and 'class="cut"' not in body
+
+
+def test_the_language_link_keeps_the_page_and_its_filters(small_pages, dpo_client, new_request):
+    for days in (6, 5, 4):
+        new_request(type="access", received_at=NOW - dt.timedelta(days=days))
+
+    def language_link(body):
+        return sorted(re.search(r'<p class="lang"><a href="\?([^"]+)"', body).group(1).replace("&amp;", "&").split("&"))
+
+    french = _get(dpo_client, "/backoffice/register?type=access&page=2")
+    assert language_link(french) == ["lang=en", "page=2", "type=access"]
+    english = _get(dpo_client, "/backoffice/register?type=access&page=2&lang=en")
+    assert '<html lang="en">' in english
+    assert language_link(english) == ["lang=fr", "page=2", "type=access"]
