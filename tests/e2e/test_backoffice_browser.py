@@ -1,5 +1,6 @@
 """The DPO back-office in a real browser (issue 5): sign in, take a request from received to
-completed, an auditor cannot act, the lock after failures, sign-out when idle. Saves the
+completed, an auditor cannot act, the lock after failures, sign-out when idle, the register paged
+with the keyboard. Saves the
 README's screenshots of the dashboard and of a request page."""
 from __future__ import annotations
 
@@ -165,3 +166,22 @@ def test_english_is_one_click_away(page, office):
     page.get_by_role("link", name="English").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Dashboard"
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+def test_the_register_pages_with_the_keyboard(page, office):
+    office.app.config["BACKOFFICE_PAGE_SIZE"] = 2
+    try:
+        sign_in(page, office, "dpo@bailleur.example.fr")
+        page.goto(f"{office.base}/backoffice/register")
+        pager = page.get_by_role("navigation", name="Pagination")
+        assert pager.get_by_text("Page 1 sur").is_visible()
+        assert pager.get_by_role("link", name="Précédent").count() == 0  # no dead link at the start
+        first_rows = page.locator("a[href^='/backoffice/requests/']").all_inner_texts()
+        pager.get_by_role("link", name="Suivant").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/backoffice/register?page=2")
+        assert page.get_by_role("navigation", name="Pagination").get_by_text("Page 2 sur").is_visible()
+        second_rows = page.locator("a[href^='/backoffice/requests/']").all_inner_texts()
+        assert len(first_rows) == 2 and second_rows and not set(first_rows) & set(second_rows)
+    finally:
+        office.app.config.pop("BACKOFFICE_PAGE_SIZE")
