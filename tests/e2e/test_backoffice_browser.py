@@ -1,7 +1,6 @@
 """The DPO back-office in a real browser (issue 5): sign in, take a request from received to
 completed, an auditor cannot act, the lock after failures, sign-out when idle, the register paged
-with the keyboard. Saves the
-README's screenshots of the dashboard and of a request page."""
+with the keyboard. Saves the README's screenshots of the dashboard and of a request page."""
 from __future__ import annotations
 
 import datetime as dt
