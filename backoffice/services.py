@@ -241,14 +241,8 @@ def register_page(number: int, size: int, *, status: str | None = None, type: st
     """Page ``number`` of the register (``dsar.services.list_requests``, newest first) with the
     register's filters; raises :class:`paging.NoSuchPage` past the last page."""
     from dsar import services as dsar_services
-    from dsar.models import DsarRequest
 
-    count = db.select(db.func.count()).select_from(DsarRequest)
-    if status:
-        count = count.where(DsarRequest.status == status)
-    if type:
-        count = count.where(DsarRequest.type == type)
-    total = db.session.execute(count).scalar_one()
+    total = dsar_services.count_requests(status=status, type=type)
     return paging.paginate(number, size, total, lambda limit, offset: dsar_services.list_requests(
         status=status, type=type, limit=limit, offset=offset))
 

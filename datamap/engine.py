@@ -19,11 +19,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from consent_service import clock
 from consent_service.extensions import db
+from cookies import subject_data
+from dsar import retention as dsar_retention
 
 from . import connectors, exports
 from .loader import BUILTIN_STORE
 from .models import AccountLease, AccountProcessing, Purge, PurgeStep
-from .services import datamap, paris_today, subject_hash
+from .services import datamap, forget_objections, paris_today, subject_hash
 
 log = logging.getLogger(__name__)
 
@@ -115,11 +117,9 @@ def _reopen(purge_id: str, account_id: str, now: dt.datetime) -> None:
 
 def start_due_lease_purges(limit: int = 100) -> int:
     """Start the purges of accounts whose ``purge_due_on`` has come (Paris date)."""
-    query = (db.select(AccountLease)
+    query = (db.select(AccountLease)  # SKIP LOCKED on PostgreSQL; SQLite's compiler drops FOR UPDATE
              .where(AccountLease.purge_due_on <= paris_today(), AccountLease.purge_id.is_(None))
-             .order_by(AccountLease.purge_due_on).limit(limit))
-    if _postgres():
-        query = query.with_for_update(skip_locked=True)
+             .order_by(AccountLease.purge_due_on).limit(limit).with_for_update(skip_locked=True))
     started = 0
     for lease in db.session.execute(query).scalars().all():
         purge = start_purge(lease.account_id, "lease_ended")
@@ -333,17 +333,12 @@ def erase_builtin(account_id: str, digest: str) -> dict[str, int]:
     """The service's own data about the account: visitor links, consent records, the lease,
     restriction and objections, any export built for it (files included), and the personal
     data of its closed data-subject requests (the requests stay as proof of their handling)."""
-    from cookies import subject_data
-    from dsar import retention as dsar_retention
-
     counts = subject_data.erase_account(account_id)
     for model in (AccountLease, AccountProcessing):
         table = model.__table__
         counts[table.name] = db.session.execute(table.delete().where(table.c.account_id == account_id)).rowcount
     counts["data_exports"] = exports.delete_for_subject(digest)
     counts.update(dsar_retention.minimise_account_requests(account_id))
-    from .services import forget_objections
-
     forget_objections()
     return counts
 
@@ -385,13 +380,9 @@ def run_retention() -> int:
             db.session.rollback()
             log.warning("retention sweep of store %s failed: %s", store.name, type(err).__name__)
 
-    from cookies import subject_data
-
     before = clock.add_months(now, -_config("CONSENT_PROOF_RETENTION_MONTHS"))
     removed.append((BUILTIN_STORE, "consent_records", drain(subject_data.ExpiredProofSweep(before, batch))))
     removed.append((BUILTIN_STORE, "data_exports", exports.delete_expired(now)))
-    from dsar import retention as dsar_retention
-
     closed_before = dsar_retention.closed_before(now)
     removed.append((BUILTIN_STORE, "dsar_requests",
                     drain(lambda: dsar_retention.sweep_closed_requests(closed_before, batch))))

@@ -232,14 +232,8 @@ def _parse(raw, problems: _Problems, base: Path) -> DataMap:
         stores_raw = []
     stores: list[Store] = []
     seen: set[str] = set()
-    for index, item in enumerate(stores_raw):
-        where = f"store #{index + 1}"
-        if not isinstance(item, dict):
-            problems.add(where, "must be a mapping")
-            continue
-        name = _text(item.get("name"), where, "name", problems, required=True)
+    for where, item, name in _named_entries(stores_raw, "store", problems):
         if name:
-            where = f"store '{name}'"
             if name in seen or name == BUILTIN_STORE:
                 problems.add(where, "field 'name': this name is already used" +
                              (" by the service's own data" if name == BUILTIN_STORE else ""))
@@ -252,6 +246,18 @@ def _parse(raw, problems: _Problems, base: Path) -> DataMap:
         else:
             problems.add(where, "field 'kind' must be 'sql' or 'files'")
     return DataMap(problems.filename, stores, controller, objections)
+
+
+def _named_entries(items: list, label: str, problems: _Problems):
+    """Each mapping of ``items`` as ``(where, item, name)``: ``where`` names it in errors, by its
+    ``name`` once it has one (``label 'x'``), else by its position (``label #2``)."""
+    for index, item in enumerate(items):
+        where = f"{label} #{index + 1}"
+        if not isinstance(item, dict):
+            problems.add(where, "must be a mapping")
+            continue
+        name = _text(item.get("name"), where, "name", problems, required=True)
+        yield (f"{label} '{name}'" if name else where), item, name
 
 
 def _parse_sql(item: dict, name: str, where: str, problems: _Problems) -> Store:
@@ -269,16 +275,9 @@ def _parse_sql(item: dict, name: str, where: str, problems: _Problems) -> Store:
     if not isinstance(tables_raw, list) or not tables_raw:
         problems.add(where, "field 'tables' is required and must be a non-empty list")
         return store
-    for index, entry in enumerate(tables_raw):
-        twhere = f"{where}, table #{index + 1}"
-        if not isinstance(entry, dict):
-            problems.add(twhere, "must be a mapping")
-            continue
-        tname = _text(entry.get("name"), twhere, "name", problems, required=True)
-        if tname:
-            twhere = f"{where}, table '{tname}'"
-            if store.table(tname):
-                problems.add(twhere, "field 'name': this table is listed twice")
+    for twhere, entry, tname in _named_entries(tables_raw, f"{where}, table", problems):
+        if tname and store.table(tname):
+            problems.add(twhere, "field 'name': this table is listed twice")
         _unknown(entry, TABLE_KEYS, twhere, problems)
         action = entry.get("on_erasure")
         if action not in ACTIONS:

@@ -46,10 +46,6 @@ _events = DsarEvent.__table__
 _outbox = OutboxMessage.__table__
 
 
-def _postgres() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
 # --- minimisation ---------------------------------------------------------------------------
 
 
@@ -129,9 +125,9 @@ def sweep_closed_requests(before: dt.datetime, batch: int) -> int:
         return 0
     query = (select(DsarRequest.id, DsarRequest.reference)
              .where(DsarRequest.closed_at < before, DsarRequest.status.not_in(OPEN_STATUSES))
-             .order_by(DsarRequest.closed_at, DsarRequest.id).limit(batch))
-    if _postgres():
-        query = query.with_for_update(skip_locked=True)  # concurrent workers take disjoint batches
+             .order_by(DsarRequest.closed_at, DsarRequest.id).limit(batch)
+             # concurrent workers take disjoint batches on PostgreSQL; SQLite's compiler drops FOR UPDATE
+             .with_for_update(skip_locked=True))
     rows = db.session.execute(query).all()
     if not rows:
         return 0

@@ -95,26 +95,38 @@ def is_overdue(dsar_request: DsarRequest) -> bool:
 # --- reading --------------------------------------------------------------------------------
 
 
-def list_requests(*, status: str | None = None, overdue: bool | None = None, type: str | None = None,
-                  channel: str | None = None, limit: int | None = 500, offset: int = 0) -> list[DsarRequest]:
-    """Requests matching the filters, newest first: ``limit`` of them (None: every one) after
-    skipping ``offset``."""
-    query = db.select(DsarRequest)
+def _matching(*, status: str | None = None, overdue: bool | None = None, type: str | None = None,
+              channel: str | None = None) -> list:
+    """The conditions of the register's filters."""
+    conditions = []
     if status:
-        query = query.where(DsarRequest.status == status)
+        conditions.append(DsarRequest.status == status)
     if type:
-        query = query.where(DsarRequest.type == type)
+        conditions.append(DsarRequest.type == type)
     if channel:
-        query = query.where(DsarRequest.channel == channel)
+        conditions.append(DsarRequest.channel == channel)
     if overdue is not None:
         late = db.and_(DsarRequest.status.in_(OPEN_STATUSES), DsarRequest.due_at < clock.now())
-        query = query.where(late if overdue else db.not_(late))
-    query = query.order_by(DsarRequest.received_at.desc(), DsarRequest.id.desc())
+        conditions.append(late if overdue else db.not_(late))
+    return conditions
+
+
+def list_requests(*, limit: int | None = 500, offset: int = 0, **filters) -> list[DsarRequest]:
+    """Requests matching the filters (status, overdue, type, channel), newest first: ``limit``
+    of them (None: every one) after skipping ``offset``."""
+    query = (db.select(DsarRequest).where(*_matching(**filters))
+             .order_by(DsarRequest.received_at.desc(), DsarRequest.id.desc()))
     if limit is not None:
         query = query.limit(limit)
     if offset:
         query = query.offset(offset)
     return list(db.session.execute(query).scalars())
+
+
+def count_requests(**filters) -> int:
+    """How many requests match the filters of :func:`list_requests`."""
+    return db.session.execute(db.select(db.func.count()).select_from(DsarRequest)
+                              .where(*_matching(**filters))).scalar_one()
 
 
 def event_json(event: DsarEvent) -> dict:
