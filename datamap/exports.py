@@ -216,24 +216,28 @@ def find(token: str) -> DataExport:
 
 
 def path_of(export: DataExport) -> Path:
-    return export_dir() / f"{export.export_id}.zip"
+    return _zip_of(export.export_id)
 
 
-def _remove(exports) -> int:
-    count = 0
-    for export in exports:
-        path_of(export).unlink(missing_ok=True)
-        db.session.delete(export)
-        count += 1
-    db.session.flush()
-    return count
+def _zip_of(export_id: str) -> Path:
+    return export_dir() / f"{export_id}.zip"
+
+
+def _remove(condition, limit: int | None = None) -> int:
+    """Delete the exports matching ``condition``, files first; returns how many."""
+    table = DataExport.__table__
+    export_ids = db.session.execute(db.select(table.c.export_id).where(condition).limit(limit)).scalars().all()
+    for export_id in export_ids:
+        _zip_of(export_id).unlink(missing_ok=True)
+    if export_ids:
+        db.session.execute(table.delete().where(table.c.export_id.in_(export_ids)))
+    return len(export_ids)
 
 
 def delete_expired(now: dt.datetime, limit: int = 500) -> int:
     """Remove expired exports, files first, and any file left by an export whose transaction
     never committed; returns how many."""
-    removed = _remove(db.session.execute(db.select(DataExport).where(DataExport.expires_at <= now).limit(limit))
-                      .scalars().all())
+    removed = _remove(DataExport.expires_at <= now, limit)
     cutoff = (now - dt.timedelta(days=EXPORT_DAYS)).timestamp()
     for path in export_dir().iterdir():
         if path.suffix in {".zip", ".partial"} and path.stat().st_mtime < cutoff \
@@ -244,8 +248,4 @@ def delete_expired(now: dt.datetime, limit: int = 500) -> int:
 
 
 def delete_for_subject(digest: str) -> int:
-    table = DataExport.__table__
-    if not db.session.execute(db.select(table.c.export_id).where(table.c.subject_hash == digest).limit(1)).first():
-        return 0  # the usual case, answered without loading anything
-    return _remove(db.session.execute(db.select(DataExport).where(DataExport.subject_hash == digest))
-                   .scalars().all())
+    return _remove(DataExport.subject_hash == digest)
