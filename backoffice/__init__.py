@@ -1,4 +1,4 @@
-"""The DPO back-office: server-rendered pages under ``/backoffice/`` (contract section 8)."""
+"""The DPO back-office: server-rendered pages under ``/backoffice/`` (docs/backoffice.md)."""
 from __future__ import annotations
 
 import os

@@ -1,4 +1,4 @@
-"""API keys: only a hash is stored; a key carries scopes (contract section 2)."""
+"""API keys: only a hash is stored; a key carries scopes (docs/api.md)."""
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""Configuration from the environment (contract section 1). Read only in ``create_app``."""
+"""Configuration from the environment (docs/deployment.md). Read only in ``create_app``."""
 from __future__ import annotations
 
 import logging

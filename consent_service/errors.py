@@ -1,4 +1,4 @@
-"""One error shape for ``/v1`` (contract section 0), HTML error pages elsewhere."""
+"""One error shape for ``/v1`` (docs/api.md), HTML error pages elsewhere."""
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,4 @@
-"""Marshmallow schemas of the cookie API (contract sections 3 and 4)."""
+"""Marshmallow schemas of the cookie API (docs/api.md)."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit

@@ -410,7 +410,7 @@ def _retention_receipt(removed, now) -> Purge:
 
 
 def receipt(purge: Purge) -> dict:
-    """The receipt of contract section 5: stores and counts, the subject only as a keyed hash."""
+    """The purge receipt (docs/datamap.md): stores and counts, the subject only as a keyed hash."""
     stores = []
     for step in purge.steps:
         if step.counts:

@@ -1,4 +1,4 @@
-"""The data map (contract section 6): read from YAML, checked against the real stores at start.
+"""The data map (docs/datamap.md): read from YAML, checked against the real stores at start.
 
 Every problem is reported with the file, the store and the field it concerns, all at once,
 so that a bad map stops the service at start and never surprises a purge.

@@ -1,4 +1,4 @@
-"""Marshmallow schemas of the account and purge API (contract section 5)."""
+"""Marshmallow schemas of the account and purge API (docs/api.md, docs/datamap.md)."""
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""The legal deadline of a request (GDPR art. 12(3)), counted in Paris time (contract section 7)."""
+"""The legal deadline of a request (GDPR art. 12(3)), counted in Paris time (docs/rights-requests.md)."""
 from __future__ import annotations
 
 import datetime as dt

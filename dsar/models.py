@@ -1,4 +1,4 @@
-"""Data-subject requests and their append-only timeline (contract section 7)."""
+"""Data-subject requests and their append-only timeline (docs/rights-requests.md)."""
 from __future__ import annotations
 
 import datetime as dt

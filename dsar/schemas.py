@@ -1,4 +1,4 @@
-"""Marshmallow schemas of the request API (contract section 7)."""
+"""Marshmallow schemas of the request API (docs/rights-requests.md)."""
 from __future__ import annotations
 
 import datetime as dt

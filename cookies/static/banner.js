@@ -1,4 +1,4 @@
-// The consent banner (contract section 4b): plain JavaScript, no dependencies, styles inlined.
+// The consent banner (docs/banner.md): plain JavaScript, no dependencies, styles inlined.
 // Embed: <script src="{PUBLIC_BASE_URL}/banner.js" data-site="{site}" [data-lang="en"] defer></script>
 // /banner.js serves this file minified by cookies/pages.py, which drops indentation, blank lines
 // and whole-line // comments: keep every string literal on one line, and no template literals.

@@ -1,4 +1,4 @@
-"""``flask dpo create-user EMAIL --role dpo|auditor`` (contract section 2)."""
+"""``flask dpo create-user EMAIL --role dpo|auditor`` (docs/backoffice.md)."""
 from __future__ import annotations
 
 from werkzeug.security import check_password_hash

@@ -1,4 +1,4 @@
-"""Every page renders for a DPO, and the actions of contract section 7 work through the forms."""
+"""Every page renders for a DPO, and the DPO actions of docs/rights-requests.md work through the forms."""
 from __future__ import annotations
 
 import copy

@@ -1,4 +1,4 @@
-"""Every back-office rule of issue 5 section 3 and contract section 8, one test each."""
+"""Every back-office rule of docs/backoffice.md, one test each."""
 from __future__ import annotations
 
 import datetime as dt

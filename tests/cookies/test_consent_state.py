@@ -1,4 +1,4 @@
-"""consent-state: the banner decision from the two signed cookies alone (contract section 4)."""
+"""consent-state: the banner decision from the two signed cookies alone (docs/api.md)."""
 import datetime as dt
 
 import pytest

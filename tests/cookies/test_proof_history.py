@@ -1,4 +1,4 @@
-"""The proof of one decision, a subject's history, and visitor links (contract sections 4 and 5)."""
+"""The proof of one decision, a subject's history, and visitor links (docs/api.md)."""
 import datetime as dt
 
 import pytest

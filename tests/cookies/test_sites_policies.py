@@ -1,4 +1,4 @@
-"""Sites and versioned, immutable cookie policies (contract section 3)."""
+"""Sites and versioned, immutable cookie policies (docs/api.md)."""
 import copy
 
 import pytest

@@ -1,4 +1,4 @@
-"""The legal deadline (contract section 7), with the clock moved, not slept."""
+"""The legal deadline (docs/rights-requests.md), with the clock moved, not slept."""
 import datetime as dt
 
 import pytest

@@ -1,4 +1,4 @@
-"""The public form, the DPO intake and identity by the e-mailed link (contract section 7)."""
+"""The public form, the DPO intake and identity by the e-mailed link (docs/rights-requests.md)."""
 import datetime as dt
 
 import pytest

@@ -1,4 +1,4 @@
-"""The banner in a real browser (contract section 4b)."""
+"""The banner in a real browser (docs/banner.md)."""
 from __future__ import annotations
 
 import datetime as dt
