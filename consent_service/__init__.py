@@ -7,7 +7,7 @@ from flask import Flask, jsonify
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, config, errors, mail, security_headers
+from . import cli, config, errors, mail, request_id, security_headers
 from .extensions import LazySessionInterface, api, cached_ensure_sync, db, limiter, migrate
 
 
@@ -17,9 +17,11 @@ def create_app(config_overrides: dict | None = None, environ: dict | None = None
     app = Flask(__name__, instance_relative_config=True)
     app.session_interface = LazySessionInterface()
     app.ensure_sync = cached_ensure_sync(app.ensure_sync)
+    settings = config.load(environ, config_overrides, app.instance_path)  # SettingsError names each bad variable
     app.config.update(config.defaults())
-    app.config.update(config.from_environment(app.instance_path, environ))
+    app.config.update(settings.config)
     app.config.update(config_overrides or {})
+    app.extensions["settings"] = settings
     app.json.sort_keys = False
     _configure_logging(app)
 
@@ -27,6 +29,7 @@ def create_app(config_overrides: dict | None = None, environ: dict | None = None
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    request_id.init_app(app)  # first: every other hook's log lines carry the id
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     limiter.init_app(app)

@@ -1,0 +1,68 @@
+"""``X-Request-Id``: one id per request, taken from the caller when sane, else generated.
+
+A proxy or a portal backend may send its own ``X-Request-Id`` so that one id follows a
+request through every log; a value that is too long or holds anything but letters, digits
+and ``-_.:+/=@`` is replaced (it would otherwise reach log lines and answers verbatim).
+
+The id is computed once per request and kept in the WSGI environ, so the Flask hooks, the
+hot-path handlers (``cookies/hot.py``, which answer without Flask's hooks) and the log
+formatter all see the same value: ``for_environ`` is the one function they call. Inside a
+Flask request it is also ``flask.g.request_id``; ``current()`` reads it for log lines.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import MutableMapping
+from typing import Any
+
+from flask import Flask, Response, g, has_request_context, request
+
+HEADER = "X-Request-Id"
+ENVIRON_KEY = "consent_service.request_id"
+MAX_LENGTH = 128
+_INCOMING = "HTTP_X_REQUEST_ID"
+_SANE = re.compile(r"[A-Za-z0-9\-_.:+/=@]{1,%d}" % MAX_LENGTH)
+
+
+def is_sane(value: str | None) -> bool:
+    """Whether a caller's id may be kept: 1 to 128 characters from a safe set."""
+    return value is not None and _SANE.fullmatch(value) is not None
+
+
+def generate() -> str:
+    """A new id: 128 random bits in hexadecimal."""
+    return secrets.token_hex(16)
+
+
+def for_environ(environ: MutableMapping[str, Any]) -> str:
+    """The request's id: the caller's when sane, else a new one; the same on every call."""
+    found = environ.get(ENVIRON_KEY)
+    if found is None:
+        incoming = environ.get(_INCOMING)
+        found = incoming if is_sane(incoming) else generate()
+        environ[ENVIRON_KEY] = found
+    return found
+
+
+def current() -> str | None:
+    """The id of the request being served, or None outside a request (e.g. in the worker)."""
+    if not has_request_context():
+        return None
+    return for_environ(request.environ)
+
+
+def _assign() -> None:
+    g.request_id = for_environ(request.environ)
+
+
+def _answer(response: Response) -> Response:
+    response.headers[HEADER] = for_environ(request.environ)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Give every request an id (before any other hook, so a hook that fails early still
+    has one) and return it on every answer, errors included."""
+    app.before_request_funcs.setdefault(None, []).insert(0, _assign)
+    app.after_request(_answer)
