@@ -1,8 +1,6 @@
 """The DPO back-office: server-rendered pages under ``/backoffice/`` (docs/backoffice.md)."""
 from __future__ import annotations
 
-import os
-
 from flask import Flask
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -16,20 +14,15 @@ def init_app(app: Flask) -> None:
     from consent_service.cli import register_demo_loader
 
     from . import cli, demo, models, services, views  # noqa: F401  (models: tables for create_all)
+    from .services import users
 
-    # Each setting: the app config, else the environment, else the default.
-    settings = {name: os.environ.get(name) or default for name, default in services.DEFAULTS.items()}
-    for name, value in settings.items():
-        if not str(value).strip().lstrip("-").isdigit() and isinstance(services.DEFAULTS[name], int):
-            raise RuntimeError(f"{name} must be a whole number")
-        app.config.setdefault(name, type(services.DEFAULTS[name])(value))
     # The Flask session only serves the back-office: scope it there and harden its cookie.
     app.config.update(SESSION_COOKIE_NAME="backoffice_session", SESSION_COOKIE_PATH="/backoffice",
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
                       SESSION_COOKIE_SECURE=bool(app.config.get("SECURE_COOKIES")),
                       REMEMBER_COOKIE_SECURE=bool(app.config.get("SECURE_COOKIES")),
                       REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Strict")
-    # CSRF is checked by the back-office's own hook (views._check_csrf), never on the JSON
+    # CSRF is checked by the back-office's own hook (views.base._check_csrf), never on the JSON
     # API's POSTs: Flask-WTF's app-wide hook is switched off and taken out of every request.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     csrf.init_app(app)
@@ -38,7 +31,7 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app, add_context_processor=False)
     _only_on_backoffice_paths(app, login_manager._update_remember_cookie)
     login_manager.session_protection = "strong"
-    login_manager.user_loader(services.get_user)
+    login_manager.user_loader(users.get_user)
     app.before_request(views.guard)
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.dpo_cli)

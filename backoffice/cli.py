@@ -8,8 +8,8 @@ from flask.cli import AppGroup
 
 from consent_service.extensions import db
 
-from . import services
 from .models import ROLES
+from .services import users
 
 dpo_cli = AppGroup("dpo", help="Back-office users.")
 
@@ -23,8 +23,8 @@ def create_user_command(email: str, role: str) -> None:
     password = line[:-1] if line.endswith("\n") else line
     password = password[:-1] if password.endswith("\r") else password
     try:
-        user = services.create_user(email, password, role)
-    except services.UserError as err:
+        user = users.create_user(email, password, role)
+    except users.UserError as err:
         raise click.ClickException(str(err)) from None
     db.session.commit()
     click.echo(f"Created {user.role} user {user.id}.")

@@ -5,8 +5,8 @@ import secrets
 
 from consent_service.extensions import db
 
-from . import services
 from .models import BackofficeUser
+from .services import users
 
 DEMO_USERS = (("dpo@demo.example.fr", "dpo"), ("auditeur@demo.example.fr", "auditor"))
 
@@ -18,7 +18,7 @@ def load_demo_users() -> str:
         if db.session.execute(db.select(BackofficeUser.id).where(BackofficeUser.email == email)).first():
             continue
         password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
-        services.create_user(email, password, role)
+        users.create_user(email, password, role)
         made.append(f"{email} ({role}) password {password}")
     if not made:
         return "demo users already exist (flask dpo create-user makes more)"

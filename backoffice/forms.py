@@ -1,5 +1,5 @@
 """Flask-WTF forms: each carries the CSRF token. They only collect strings; the rules of each
-value are the DSAR API's own schemas (``services.act`` / ``services.intake``)."""
+value are the DSAR API's own schemas (``services.cases.act`` / ``services.cases.intake``)."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm

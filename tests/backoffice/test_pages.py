@@ -221,7 +221,7 @@ def test_the_register_csv_is_the_dsar_register(dpo_client, dsar_request):
 
 
 def test_policy_diff_lists_added_removed_and_changed():
-    from backoffice.services import diff_policies
+    from backoffice.services.policies import diff_policies
 
     old = {"categories": [{"key": "a", "label": {"fr": "A"}}], "cookies": [{"name": "x", "lifetime": "1"}],
            "texts": {"fr": {"title": "T"}}, "accept_validity_months": 13, "refuse_validity_months": 1,

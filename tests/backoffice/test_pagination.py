@@ -146,7 +146,8 @@ def test_the_default_page_size_is_50(bo, dpo_client):
 
 
 def test_audit_trail_pages_skip_and_repeat_nothing_across_both_sources(small_pages, dpo_client, new_request):
-    from backoffice import services
+    from backoffice import paging
+    from backoffice.services import audit as services
 
     # At NOW (the clock stands still): the sign-in entry, two DSAR events and four entries, all
     # with the same time; then two more at other moments.
@@ -177,12 +178,12 @@ def test_audit_trail_pages_skip_and_repeat_nothing_across_both_sources(small_pag
     assert at_now == [("received", "awaiting_verification"), ("received", "awaiting_verification"),
                       ("proof_search", "same-time 3"), ("proof_search", "same-time 2"),
                       ("proof_search", "same-time 1"), ("proof_search", "same-time 0"), ("signed_in", None)]
-    with pytest.raises(services.paging.NoSuchPage):
+    with pytest.raises(paging.NoSuchPage):
         services.audit_trail_page(6, 2)
 
 
 def test_audit_trail_pages_in_the_browser(small_pages, dpo_client, new_request):
-    from backoffice import services
+    from backoffice.services import audit as services
 
     for i in range(4):
         services.audit("dpo@bailleur.example.fr", "proof_search", f"entry-{i}")
@@ -295,9 +296,9 @@ def _consents(bo, count: int) -> str:
 
 
 def test_a_proof_search_says_when_it_shows_only_the_most_recent(bo, dpo_client, monkeypatch):
-    from backoffice import services
+    from backoffice.services import proofs
 
-    monkeypatch.setattr(services, "PROOF_LIMIT", 2)
+    monkeypatch.setattr(proofs, "PROOF_LIMIT", 2)
     visitor = _consents(bo, 3)
     response = dpo_client.post("/backoffice/proofs", data={"kind": "visitor_id", "value": visitor}, headers=HTML)
     body = response.get_data(as_text=True)
@@ -311,9 +312,9 @@ def test_a_proof_search_says_when_it_shows_only_the_most_recent(bo, dpo_client, 
 
 
 def test_a_proof_search_that_fits_says_nothing_more(bo, dpo_client, monkeypatch):
-    from backoffice import services
+    from backoffice.services import proofs
 
-    monkeypatch.setattr(services, "PROOF_LIMIT", 2)
+    monkeypatch.setattr(proofs, "PROOF_LIMIT", 2)
     visitor = _consents(bo, 2)
     body = dpo_client.post("/backoffice/proofs", data={"kind": "visitor_id", "value": visitor},
                            headers=HTML).get_data(as_text=True)

@@ -161,7 +161,7 @@ def test_idle_for_thirty_minutes_signs_out(bo, dpo_client):
     assert "inactivité" in page
     clock.set_now(NOW + dt.timedelta(minutes=60))
     assert dpo_client.get("/backoffice/", headers=HTML).status_code == 302  # still signed out
-    from backoffice.services import audit_trail
+    from backoffice.services.audit import audit_trail
 
     assert "signed_out_idle" in [i.action for i in audit_trail()]
 

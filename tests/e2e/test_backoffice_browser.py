@@ -23,13 +23,13 @@ PASSWORD = "une phrase de passe assez longue"
 def office(tmp_path_factory, browser):
     """The service with two users and a few requests; the sign-in limit raised for the lock test."""
     server = Service(tmp_path_factory.mktemp("backoffice"), config={"BACKOFFICE_LOGIN_RATE_LIMIT": "200 per minute"})
-    from backoffice import services
+    from backoffice.services import users
     from dsar import intake
 
     with server.app.app_context():
         for email, role in (("dpo@bailleur.example.fr", "dpo"), ("audit@bailleur.example.fr", "auditor"),
                             ("lock@bailleur.example.fr", "dpo"), ("idle@bailleur.example.fr", "dpo")):
-            services.create_user(email, PASSWORD, role)
+            users.create_user(email, PASSWORD, role)
         now = clock.now()
         server.references = [intake.open_request(
             type=kind, channel=channel, actor="intake", full_name=name, email=email, account_id=None,

@@ -1,0 +1,165 @@
+"""What every back-office page shares: the blueprint, the guard in front of every path, CSRF,
+the session helpers, the DPO-only marker, the template helpers and the navigation.
+
+Every path under ``/backoffice`` passes :func:`guard` first: an anonymous visitor gets a
+redirect to the sign-in page (401 JSON for a client that does not take HTML), an idle
+session is signed out. Views that change anything are marked with :func:`dpo_required`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
+
+from consent_service import clock
+from consent_service.errors import json_error
+from consent_service.extensions import db
+
+from .. import csrf, forms, paging
+from ..services import setting
+from ..services.audit import audit
+from ..texts import LANGS, TEXTS, value_label
+
+bp = Blueprint("backoffice", __name__, url_prefix="/backoffice", template_folder="../templates",
+               static_folder="../static", static_url_path="/static")
+
+PARIS = ZoneInfo("Europe/Paris")
+PUBLIC_ENDPOINTS = frozenset({"backoffice.login", "backoffice.login_submit", "backoffice.static"})
+
+# The navigation, in order: (endpoint, key of its label in texts.TEXTS, shown to DPOs only).
+# A page family adds its line here.
+NAV: list[tuple[str, str, bool]] = [
+    ("backoffice.dashboard", "dashboard", False),
+    ("backoffice.register", "register", False),
+    ("backoffice.intake_form", "intake", True),
+    ("backoffice.proofs", "proofs", False),
+    ("backoffice.policies", "policies", False),
+    ("backoffice.purges", "purges", False),
+    ("backoffice.audit_trail", "audit", False),
+]
+
+# --- the guard in front of every back-office path ---------------------------------------------
+
+
+def _is_backoffice(path: str) -> bool:
+    return path == "/backoffice" or path.startswith("/backoffice/")
+
+
+def _refuse_anonymous():
+    if request.headers.get("Accept") and not request.accept_mimetypes.accept_html:
+        return json_error(401, "Sign in to the back-office first.")
+    if request.method == "GET" and request.endpoint and request.endpoint not in PUBLIC_ENDPOINTS:
+        session["bo_next"] = request.path
+    return redirect(url_for("backoffice.login"))
+
+
+def guard():
+    """App-wide before-request hook: only acts on back-office paths (404s included)."""
+    if not _is_backoffice(request.path):
+        return None
+    asked = request.args.get("lang")
+    if asked in LANGS:
+        session["bo_lang"] = asked
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return _refuse_anonymous()
+    now = clock.now().timestamp()
+    seen = session.get("bo_seen")
+    idle = float(setting("BACKOFFICE_IDLE_MINUTES")) * 60
+    if not isinstance(seen, (int, float)) or now - seen > idle:
+        audit(current_user.email, "signed_out_idle")
+        db.session.commit()
+        _sign_out()
+        session["bo_notice"] = "idle_out"
+        return _refuse_anonymous()
+    session["bo_seen"] = int(now)
+    return None
+
+
+@bp.before_request
+def _check_csrf():
+    if request.method == "POST" and current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
+
+
+@bp.after_request
+def _no_store(response):
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _fresh_session() -> None:
+    """An empty session (keeping the language) and no CSRF token cached for the old one."""
+    chosen = session.get("bo_lang")
+    session.clear()
+    g.pop("csrf_token", None)
+    if chosen:
+        session["bo_lang"] = chosen
+
+
+def _sign_out() -> None:
+    logout_user()
+    _fresh_session()
+
+
+def dpo_required(view):
+    """Only a ``dpo`` acts; an ``auditor`` gets the 403 page."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.can_act:
+            return render_template("backoffice/forbidden.html"), 403
+        return view(*args, **kwargs)
+
+    wrapper.backoffice_action = True
+    return wrapper
+
+
+def lang() -> str:
+    """The page language: the session's choice, French by default."""
+    chosen = session.get("bo_lang")
+    return chosen if chosen in LANGS else "fr"
+
+
+def text(key: str) -> str:
+    """One back-office text in the page language."""
+    return TEXTS[lang()][key]
+
+
+def page_or_404(read, **filters) -> paging.Page:
+    """The page ``?page=`` asks for, read by ``read(number, size, **filters)``; a bad number or
+    one past the last page is the back-office's 404 page."""
+    try:
+        return read(paging.page_number(request.args), paging.page_size(), **filters)
+    except paging.NoSuchPage:
+        abort(404)
+
+
+# --- template helpers -------------------------------------------------------------------------
+
+
+@bp.context_processor
+def _helpers():
+    language = lang()
+    texts = TEXTS[language]
+
+    def when(moment, with_time=True):
+        if moment is None:
+            return "—"
+        if isinstance(moment, dt.datetime):
+            local = clock.utc(moment).astimezone(PARIS)
+            return local.strftime("%Y-%m-%d %H:%M") if with_time else local.strftime("%Y-%m-%d")
+        return moment.isoformat()
+
+    # The language link keeps the page's own query (filters, page number), only its language changes.
+    other_language_query = urlencode([(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+                                     + [("lang", texts["other_code"])])
+    return {"current_user": current_user, "t": texts, "lang": language, "v": lambda value: value_label(language, value),
+            "when": when, "logout_form": forms.PlainForm(), "other_language_query": other_language_query,
+            "nav": [(endpoint, texts[key]) for endpoint, key, dpo_only in NAV
+                    if not dpo_only or (current_user.is_authenticated and current_user.can_act)]}
