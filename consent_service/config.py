@@ -1,34 +1,364 @@
-"""Configuration from the environment (docs/deployment.md). Read only in ``create_app``."""
+"""The one settings path (docs/deployment.md#configuration).
+
+Every variable the service reads, core and features alike, is declared once in
+:data:`SETTINGS`: its name, its kind (how a string from the environment is parsed and how a
+typed value given to ``create_app(config)`` is checked), its default and one line of help.
+:func:`load` turns an environment (the process's or ``create_app(environ=…)``) plus typed
+overrides into the values that reach features through ``app.config``; a bad value stops
+start-up with a message naming it. Nothing else in the project reads ``os.environ``.
+
+Adding a variable is one line in :data:`SETTINGS`; its feature then reads
+``current_app.config["NAME"]``.
+"""
 from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from limits import parse_many
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 log = logging.getLogger(__name__)
 
 JSON_BODY_LIMIT = 64 * 1024
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def _bool(value: str | None, default: bool = False) -> bool:
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+class SettingsError(RuntimeError):
+    """One or more settings are invalid; ``problems`` maps each variable to what is wrong."""
+
+    def __init__(self, problems: dict[str, str], report: Settings | None = None):
+        self.problems, self.report = problems, report
+        super().__init__("invalid settings: " + "; ".join(f"{name} {why}" for name, why in problems.items()))
 
 
-def _int(name: str, value: str | None, default: int) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise RuntimeError(f"{name} must be an integer") from None
+# --- kinds: how a value is parsed from text and checked when given typed --------------------
 
 
-def _optional_ints(env: dict[str, str], *names: str) -> dict[str, int]:
-    """The integer settings whose default their feature sets, when the environment sets them."""
-    return {name: _int(name, env[name], 0) for name in names if env.get(name)}
+class Kind:
+    """Parses the environment's text and checks a typed value; raises ValueError with the reason."""
+
+    def parse(self, raw: str) -> Any:
+        return self.check(raw)
+
+    def check(self, value: Any) -> Any:
+        return value
+
+
+@dataclass(frozen=True)
+class Integer(Kind):
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def parse(self, raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError(self._expected()) from None
+        return self.check(value)
+
+    def check(self, value: Any) -> int:
+        if type(value) is not int:
+            raise ValueError(self._expected())
+        if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
+            raise ValueError(self._expected())
+        return value
+
+    def _expected(self) -> str:
+        if self.maximum is not None:
+            return f"must be a whole number between {self.minimum} and {self.maximum}"
+        return "must be a whole number" + (f", at least {self.minimum}" if self.minimum is not None else "")
+
+
+@dataclass(frozen=True)
+class Number(Kind):
+    minimum: float = 0.0
+
+    def parse(self, raw: str) -> float:
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise ValueError(self._expected()) from None
+        return self.check(value)
+
+    def check(self, value: Any) -> float:
+        if type(value) not in (int, float) or value != value or value < self.minimum:
+            raise ValueError(self._expected())
+        return float(value)
+
+    def _expected(self) -> str:
+        return f"must be a number, at least {self.minimum:g}"
+
+
+@dataclass(frozen=True)
+class Duration(Number):
+    """Seconds, written ``90``, ``90s``, ``15m``, ``1h`` or ``1d`` in the environment."""
+
+    def parse(self, raw: str) -> float:
+        text = raw.strip().lower()
+        unit = DURATION_UNITS.get(text[-1:], 0)
+        try:
+            value = float(text[:-1]) * unit if unit else float(text)
+        except ValueError:
+            raise ValueError(self._expected()) from None
+        return self.check(value)
+
+    def _expected(self) -> str:
+        return "must be a duration in seconds, or with a unit (90s, 15m, 1h, 1d)"
+
+
+class Boolean(Kind):
+    TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+    def parse(self, raw: str) -> bool:
+        text = raw.strip().lower()
+        if text not in self.TRUE | self.FALSE:
+            raise ValueError("must be true or false")
+        return text in self.TRUE
+
+    def check(self, value: Any) -> bool:
+        if type(value) is not bool:
+            raise ValueError("must be true or false")
+        return value
+
+
+@dataclass(frozen=True)
+class Text(Kind):
+    choices: tuple[str, ...] = ()
+    pattern: str | None = None
+    description: str = ""
+
+    def parse(self, raw: str) -> str:
+        return self.check(raw.strip())
+
+    def check(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError("must be text")
+        if self.choices and value not in self.choices:
+            raise ValueError("must be one of " + ", ".join(self.choices))
+        if self.pattern and not re.fullmatch(self.pattern, value):
+            raise ValueError(f"must be {self.description}")
+        return value
+
+
+class Words(Kind):
+    """A comma-separated list."""
+
+    def parse(self, raw: str) -> list[str]:
+        return [word.strip() for word in raw.split(",") if word.strip()]
+
+    def check(self, value: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(word, str) for word in value):
+            raise ValueError("must be a list of text")
+        return value
+
+
+class RateLimit(Kind):
+    """A Flask-Limiter string (``30 per hour``, ``5/minute;100/day``) or ``off``."""
+
+    def check(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError("must be a rate limit such as '30 per hour', or off")
+        if value.strip().lower() != "off":
+            try:
+                parse_many(value)
+            except ValueError:
+                raise ValueError("must be a rate limit such as '30 per hour', or off") from None
+        return value
+
+    def parse(self, raw: str) -> str:
+        return self.check(raw.strip())
+
+
+class DatabaseUrl(Kind):
+    def check(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError("must be a database URL")
+        for legacy in ("postgres://", "postgresql://"):
+            if value.startswith(legacy):
+                value = "postgresql+psycopg://" + value[len(legacy):]
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise ValueError("must be a database URL such as postgresql+psycopg://user@host/db") from None
+        return value
+
+    def parse(self, raw: str) -> str:
+        return self.check(raw.strip())
+
+
+class Schedule(Kind):
+    """Worker job periods: ``job=duration`` pairs, comma-separated (``datamap_retention=1d``)."""
+
+    def parse(self, raw: str) -> dict[str, float]:
+        periods: dict[str, float] = {}
+        for pair in Words().parse(raw):
+            name, equals, period = pair.partition("=")
+            if not equals or not re.fullmatch(r"[a-z0-9_]+", name.strip()):
+                raise ValueError("must be job=duration pairs, e.g. datamap_retention=1d,dsar_reminders=1h")
+            periods[name.strip()] = Duration().parse(period)
+        return periods
+
+    def check(self, value: Any) -> dict[str, float]:
+        if not isinstance(value, dict):
+            raise ValueError("must map job names to seconds")
+        return {str(name): Duration().check(period) for name, period in value.items()}
+
+
+URL = Text(pattern=r"https?://[^\s/]+(/[^\s]*)?", description="an http:// or https:// URL")
+EMAIL = Text(pattern=r"[^@\s]+@[^@\s]+", description="an e-mail address")
+STORAGE = Text(pattern=r"(memory|redis|rediss|redis\+sentinel|redis\+cluster|memcached|mongodb)://.*",
+               description="a storage URI: memory:// or redis://host:6379/0")
+PATH = Text(pattern=r".+", description="a file path")
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    kind: Kind
+    default: Any
+    help: str
+    secret: bool = False
+
+
+# Each line: the variable, its kind, its default, what it means. Features read app.config[name].
+SETTINGS: tuple[Setting, ...] = (
+    # core
+    Setting("DATABASE_URL", DatabaseUrl(), None, "SQLAlchemy URL; PostgreSQL in production (SQLite in the instance folder when unset)", secret=True),
+    Setting("SECRET_KEY", Text(), None, "signs every token and cookie; required with PostgreSQL", secret=True),
+    Setting("SECRET_KEY_FALLBACKS", Words(), [], "older keys still accepted (rotation), comma-separated", secret=True),
+    Setting("PUBLIC_BASE_URL", URL, "http://127.0.0.1:8000", "base URL of e-mailed links and of banner.js"),
+    Setting("TRUSTED_PROXY_HOPS", Integer(0, 10), 0, "reverse proxies that set X-Forwarded-For"),
+    Setting("RATELIMIT_STORAGE_URI", STORAGE, "memory://", "where rate-limit counters live (redis:// with several processes)", secret=True),
+    Setting("CONSENT_RATE_LIMIT", RateLimit(), "600 per minute", "consent writes per client address, or off"),
+    Setting("CONSENT_READ_RATE_LIMIT", RateLimit(), "off", "policy and consent-state reads per client address, or off"),
+    Setting("POLICY_CACHE_SECONDS", Number(), 2.0, "how long a process keeps a site's current policy"),
+    Setting("LOG_FORMAT", Text(choices=("text", "json")), "text", "text, or json: one object per line with request_id"),
+    # mail
+    Setting("SMTP_HOST", Text(), None, "outgoing mail server; unset: mails stay in the outbox"),
+    Setting("SMTP_PORT", Integer(1, 65535), 25, "SMTP port"),
+    Setting("SMTP_USERNAME", Text(), None, "SMTP login"),
+    Setting("SMTP_PASSWORD", Text(), None, "SMTP password", secret=True),
+    Setting("SMTP_STARTTLS", Boolean(), False, "STARTTLS before login"),
+    Setting("SMTP_TIMEOUT", Number(1), 30.0, "seconds before an SMTP exchange is abandoned"),
+    Setting("MAIL_FROM", EMAIL, "dpo@localhost", "sender address"),
+    Setting("DPO_EMAIL", EMAIL, None, "where new-request notifications and the digest go (default: MAIL_FROM)"),
+    Setting("MAIL_MAX_ATTEMPTS", Integer(1), 6, "sending tries before a mail is marked failed"),
+    Setting("MAIL_RETRY_BASE_SECONDS", Integer(1), 60, "first retry delay of a mail, doubled after each try"),
+    # worker
+    Setting("WORKER_IDLE_SECONDS", Duration(0.1), 5.0, "pause of `flask worker` when a pass found nothing to do"),
+    Setting("WORKER_SCHEDULE", Schedule(), {}, "job=period pairs overriding each job's default period"),
+    # data-subject requests
+    Setting("DSAR_RATE_LIMIT", RateLimit(), "30 per hour", "rights requests per client address, or off"),
+    Setting("DSAR_EMAIL_RATE_LIMIT", RateLimit(), "5 per hour", "rights requests per e-mail address, or off"),
+    Setting("DSAR_DIGEST_HOUR", Integer(0, 23), 7, "Paris hour from which the DPO's daily digest is queued"),
+    Setting("DSAR_RETENTION_MONTHS", Integer(1), 60, "closed requests are deleted this long after closing"),
+    # data map and purges
+    Setting("DATAMAP_PATH", PATH, None, "the data map (YAML); unset: only the service's own data"),
+    Setting("PURGE_BATCH_SIZE", Integer(0), 0, "rows (or files) per batch of a purge step; 0: one statement per table"),
+    Setting("PURGE_STEP_LEASE_SECONDS", Integer(1), 120, "a purge step not renewed for this long was abandoned"),
+    Setting("PURGE_MAX_ATTEMPTS", Integer(1), 5, "tries of a purge step before its store is reported failed"),
+    Setting("PURGE_RETRY_SECONDS", Integer(0), 60, "first retry delay of a purge step, doubled after each try"),
+    Setting("PURGE_STEPS_PER_PASS", Integer(1), 50, "purge steps one worker pass runs"),
+    Setting("PURGE_BATCH_PAUSE_SECONDS", Number(), 0.0, "pause between purge batches (tests)"),
+    Setting("RETENTION_BATCH_SIZE", Integer(1), 20000, "rows per retention-sweep batch"),
+    Setting("RETENTION_BATCHES_PER_PASS", Integer(1), 100, "retention batches one worker pass runs"),
+    Setting("CONSENT_PROOF_RETENTION_MONTHS", Integer(1), 60, "consent proofs are deleted this long after they were recorded"),
+    Setting("CONSENT_OBJECTIONS_CACHE_SECONDS", Number(), 3.0, "how long a process keeps the accounts' objections"),
+    Setting("ERASURE_JOURNAL", PATH, None, "append-only file recording every finished erasure (for purges replay)"),
+    Setting("PSEUDONYM_KEY", Text(), None, "key of the keyed hashes standing for account ids; never rotated", secret=True),
+    # back-office
+    Setting("BACKOFFICE_LOCK_AFTER", Integer(1), 5, "failed sign-ins in a row before a DPO account locks"),
+    Setting("BACKOFFICE_LOCK_MINUTES", Integer(1), 15, "how long a locked account stays locked"),
+    Setting("BACKOFFICE_IDLE_MINUTES", Integer(1), 30, "idle time after which a back-office session ends"),
+    Setting("BACKOFFICE_LOGIN_RATE_LIMIT", RateLimit(), "10 per minute", "sign-in attempts per client address, or off"),
+    Setting("BACKOFFICE_PAGE_SIZE", Integer(1, 1000), 50, "rows per back-office page"),
+    # preferences and seals
+    Setting("PREFERENCES_PATH", PATH, None, "YAML catalogue of notification themes; unset: the built-in themes"),
+    Setting("SEAL_INTERVAL_SECONDS", Integer(1), 60, "longest time between two seals of the consent proof"),
+    Setting("SEAL_JOURNAL", PATH, None, "file outside the database where each seal's hash is appended"),
+)
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+assert len(BY_NAME) == len(SETTINGS), "a setting is declared twice"
+
+
+@dataclass
+class Settings:
+    """The effective settings: ``values`` (the variables), ``config`` (what goes into app.config),
+    where each value came from, and the problems found."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
+    rejected: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def masked(self) -> list[tuple[str, str, str]]:
+        """(name, printable value, source) per setting, secrets masked."""
+        shown = {**self.values, **self.config, "DATABASE_URL": self.config.get("SQLALCHEMY_DATABASE_URI")}
+        return [(s.name, self._shown(s, shown.get(s.name)), self.sources.get(s.name, "default")) for s in SETTINGS]
+
+    def _shown(self, setting: Setting, value: Any) -> str:
+        if setting.name in self.rejected and not setting.secret:
+            return repr(self.rejected[setting.name])
+        return _printable(setting, value)
+
+
+def load(environ: Mapping[str, str] | None, overrides: Mapping[str, Any] | None = None,
+         instance_path: str | None = None) -> Settings:
+    """The settings from ``environ`` (default: the process environment), typed ``overrides``
+    winning; raises :class:`SettingsError` naming every invalid variable."""
+    env = os.environ if environ is None else environ
+    overrides = overrides or {}
+    report = Settings()
+    for setting in SETTINGS:
+        source, value = "default", setting.default
+        try:
+            if setting.name in overrides:
+                source = "config"
+                value = overrides[setting.name]
+                value = None if value is None else setting.kind.check(value)
+            elif env.get(setting.name, "").strip():
+                source = "environment"
+                value = setting.kind.parse(env[setting.name])
+        except ValueError as err:
+            report.problems[setting.name] = str(err)
+            report.rejected[setting.name] = overrides.get(setting.name, env.get(setting.name))
+            value = setting.default
+        report.values[setting.name], report.sources[setting.name] = value, source
+    report.config = _derived(report, overrides, instance_path)
+    if report.problems:
+        raise SettingsError(report.problems, report)
+    return report
+
+
+def _derived(report: Settings, overrides: Mapping[str, Any], instance_path: str | None) -> dict[str, Any]:
+    """app.config from the variables: the database URI, the secret key, the DPO address, Secure cookies."""
+    values = dict(report.values)
+    values["PUBLIC_BASE_URL"] = values["PUBLIC_BASE_URL"].rstrip("/")
+    values["DPO_EMAIL"] = values["DPO_EMAIL"] or values["MAIL_FROM"]
+    database = overrides.get("SQLALCHEMY_DATABASE_URI") or values["DATABASE_URL"]
+    if not database and instance_path:
+        Path(instance_path).mkdir(parents=True, exist_ok=True)
+        database = f"sqlite:///{Path(instance_path) / 'consent.db'}"
+    values["SQLALCHEMY_DATABASE_URI"] = database
+    values["SECURE_COOKIES"] = values["PUBLIC_BASE_URL"].startswith("https://")
+    if not values["SECRET_KEY"]:
+        if database and not str(database).startswith("sqlite"):
+            report.problems["SECRET_KEY"] = (
+                "is required with a PostgreSQL DATABASE_URL: every process must sign with the same key "
+                "(set SECRET_KEY to a long random value, the same on every host)")
+        elif instance_path:
+            values["SECRET_KEY"] = _instance_secret_key(instance_path)
+            report.sources["SECRET_KEY"] = "generated"
+    return values
 
 
 def _instance_secret_key(instance_path: str) -> str:
@@ -49,37 +379,24 @@ def _instance_secret_key(instance_path: str) -> str:
     return key
 
 
-def from_environment(instance_path: str, env: dict[str, str] | None = None) -> dict:
-    """Build the Flask config mapping from environment variables."""
-    env = dict(os.environ if env is None else env)
-    Path(instance_path).mkdir(parents=True, exist_ok=True)
-    database_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'consent.db'}"
-    if database_url.startswith("postgres://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
-    elif database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
-    mail_from = env.get("MAIL_FROM") or "dpo@localhost"
-    public_base_url = (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
-    return {
-        "SECRET_KEY": env.get("SECRET_KEY") or _instance_secret_key(instance_path),
-        "SECRET_KEY_FALLBACKS": [k.strip() for k in env.get("SECRET_KEY_FALLBACKS", "").split(",") if k.strip()],
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "PUBLIC_BASE_URL": public_base_url,
-        "SMTP_HOST": env.get("SMTP_HOST") or None,
-        "SMTP_PORT": _int("SMTP_PORT", env.get("SMTP_PORT"), 25),
-        "SMTP_USERNAME": env.get("SMTP_USERNAME") or None,
-        "SMTP_PASSWORD": env.get("SMTP_PASSWORD") or None,
-        "SMTP_STARTTLS": _bool(env.get("SMTP_STARTTLS")),
-        "MAIL_FROM": mail_from,
-        "DPO_EMAIL": env.get("DPO_EMAIL") or mail_from,
-        "DATAMAP_PATH": env.get("DATAMAP_PATH") or None,
-        "TRUSTED_PROXY_HOPS": _int("TRUSTED_PROXY_HOPS", env.get("TRUSTED_PROXY_HOPS"), 0),
-        "CONSENT_RATE_LIMIT": env.get("CONSENT_RATE_LIMIT") or "600 per minute",
-        "DSAR_RATE_LIMIT": env.get("DSAR_RATE_LIMIT") or "30 per hour",
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
-        "SECURE_COOKIES": public_base_url.startswith("https://"),
-        **_optional_ints(env, "DSAR_RETENTION_MONTHS"),
-    }
+def _printable(setting: Setting, value: Any) -> str:
+    if value is None or value == [] or value == {}:
+        return "(unset)"
+    if setting.secret:
+        return _without_password(str(value)) if "://" in str(value) else "********"
+    if isinstance(value, list):
+        return ", ".join(value)
+    if isinstance(value, dict):
+        return ", ".join(f"{name}={period:g}s" for name, period in value.items())
+    return str(value)
+
+
+def _without_password(url: str) -> str:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return re.sub(r"//[^@/]*@", "//********@", url)
+    return parsed.render_as_string(hide_password=True)
 
 
 def defaults() -> dict:
@@ -96,5 +413,4 @@ def defaults() -> dict:
         "RATELIMIT_STRATEGY": "fixed-window",
         "RATELIMIT_SWALLOW_ERRORS": True,
         "JSON_SORT_KEYS": False,
-        "POLICY_CACHE_SECONDS": 2.0,
     }

@@ -31,7 +31,7 @@ def send_digest() -> int:
     """Worker job: once per Paris day (from ``DSAR_DIGEST_HOUR`` o'clock), queue the digest to
     ``DPO_EMAIL`` when any request falls due; returns 1 when one was queued."""
     now_paris = clock.now().astimezone(deadlines.PARIS)
-    if now_paris.hour < current_app.config.get("DSAR_DIGEST_HOUR", 7):
+    if now_paris.hour < current_app.config["DSAR_DIGEST_HOUR"]:
         return 0
     today = now_paris.date()
     if db.session.get(DigestRun, today) is not None:

@@ -71,9 +71,9 @@ def make_app(database_url, tmp_path):
     """Build an app on the session's database; extra config wins."""
     made = []
 
-    def factory(**overrides):
+    def factory(environ: dict | None = None, **overrides):
         config = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides}
-        application = create_app(config, environ={"SECRET_KEY": "test-secret-key"})
+        application = create_app(config, environ={"SECRET_KEY": "test-secret-key", **(environ or {})})
         application.instance_path = str(tmp_path / "instance")
         made.append(application)
         return application

@@ -4,7 +4,7 @@ import logging
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from consent_service import config, create_app
+from consent_service import create_app
 
 
 def test_healthz_answers_without_the_database(client):
@@ -129,45 +129,3 @@ def test_proxy_hops_decide_the_client_address():
 
         response = application.test_client().get("/whoami", headers={"X-Forwarded-For": "198.51.100.7"})
         assert response.get_data(as_text=True) == expected
-
-
-class TestConfiguration:
-    def test_defaults_follow_the_contract(self, tmp_path):
-        settings = config.from_environment(str(tmp_path), {"SECRET_KEY": "s"})
-        assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'consent.db'}"
-        assert settings["PUBLIC_BASE_URL"] == "http://127.0.0.1:8000"
-        assert settings["MAIL_FROM"] == "dpo@localhost" and settings["DPO_EMAIL"] == "dpo@localhost"
-        assert settings["CONSENT_RATE_LIMIT"] == "600 per minute"
-        assert settings["DSAR_RATE_LIMIT"] == "30 per hour"
-        assert settings["RATELIMIT_STORAGE_URI"] == "memory://"
-        assert settings["TRUSTED_PROXY_HOPS"] == 0
-        assert settings["SMTP_HOST"] is None and settings["SMTP_STARTTLS"] is False
-        assert settings["DATAMAP_PATH"] is None
-        assert settings["SECRET_KEY_FALLBACKS"] == []
-
-    def test_environment_values_are_read(self, tmp_path):
-        settings = config.from_environment(str(tmp_path), {
-            "SECRET_KEY": "s", "SECRET_KEY_FALLBACKS": "old1, old2", "DATABASE_URL": "postgresql://u@h/db",
-            "PUBLIC_BASE_URL": "https://consent.example.fr/", "SMTP_HOST": "mail", "SMTP_PORT": "2525",
-            "SMTP_STARTTLS": "true", "MAIL_FROM": "dpo@example.fr", "TRUSTED_PROXY_HOPS": "2",
-            "CONSENT_RATE_LIMIT": "off", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"})
-        assert settings["SECRET_KEY_FALLBACKS"] == ["old1", "old2"]
-        assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
-        assert settings["PUBLIC_BASE_URL"] == "https://consent.example.fr"
-        assert settings["SECURE_COOKIES"] is True
-        assert settings["SMTP_PORT"] == 2525 and settings["SMTP_STARTTLS"] is True
-        assert settings["DPO_EMAIL"] == "dpo@example.fr"
-        assert settings["TRUSTED_PROXY_HOPS"] == 2
-        assert settings["CONSENT_RATE_LIMIT"] == "off"
-
-    def test_a_bad_integer_names_the_variable(self, tmp_path):
-        with pytest.raises(RuntimeError, match="TRUSTED_PROXY_HOPS"):
-            config.from_environment(str(tmp_path), {"SECRET_KEY": "s", "TRUSTED_PROXY_HOPS": "two"})
-
-    def test_missing_secret_key_is_generated_once_with_a_warning(self, tmp_path, caplog):
-        with caplog.at_level(logging.WARNING):
-            first = config.from_environment(str(tmp_path), {})["SECRET_KEY"]
-            second = config.from_environment(str(tmp_path), {})["SECRET_KEY"]
-        assert first == second and len(first) >= 32
-        assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
-        assert "SECRET_KEY is not set" in caplog.text

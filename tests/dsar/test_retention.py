@@ -428,14 +428,6 @@ def test_requests_are_kept_five_years_by_default(app):
     assert get(old) is None and get(recent) is not None
 
 
-def test_the_retention_is_read_from_the_environment(tmp_path):
-    assert config.from_environment(str(tmp_path), {"SECRET_KEY": "s", "DSAR_RETENTION_MONTHS": "36"})[
-        "DSAR_RETENTION_MONTHS"] == 36
-    assert "DSAR_RETENTION_MONTHS" not in config.from_environment(str(tmp_path), {"SECRET_KEY": "s"})
-    with pytest.raises(RuntimeError, match="DSAR_RETENTION_MONTHS"):
-        config.from_environment(str(tmp_path), {"SECRET_KEY": "s", "DSAR_RETENTION_MONTHS": "five years"})
-
-
 @pytest.mark.parametrize("months", [0, -12, "60", 1.5, True])
 def test_a_retention_that_is_not_a_positive_number_of_months_stops_the_app(make_app, months):
     with pytest.raises(RuntimeError, match="DSAR_RETENTION_MONTHS"):
