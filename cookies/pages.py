@@ -13,7 +13,8 @@ from .demo import DEMO_SITE
 
 pages_blp = Blueprint("cookie_pages", __name__, template_folder="templates")
 
-BANNER_SOURCE = Path(__file__).resolve().parent / "static" / "banner.js"
+# Generated from static/banner.js by `npm run banner` (terser); a test keeps the two in step.
+BANNER_SOURCE = Path(__file__).resolve().parent / "static" / "banner.min.js"
 BANNER_MAX_AGE = 3600
 PAGE_CSP = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
             "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -54,6 +55,7 @@ PAGE_TEXT = {
         "dpo_h": "Nous contacter",
         "dpo": "Pour toute question sur les cookies ou vos données personnelles, écrivez à notre délégué à la "
                "protection des données :",
+        "rights": "Exercer vos droits sur vos données (accès, rectification, effacement…) : formulaire en ligne",
         "other": "English version",
     },
     "en": {
@@ -85,6 +87,7 @@ PAGE_TEXT = {
                     "as it needs the functional cookies listed above."),
         "dpo_h": "Contact us",
         "dpo": "For any question about cookies or your personal data, write to our data protection officer:",
+        "rights": "Exercise your rights over your data (access, rectification, erasure…): online form",
         "other": "Version française",
     },
 }
@@ -104,7 +107,7 @@ def banner_build() -> tuple[bytes, str]:
     """The served script and its ETag, rebuilt when the source file changes."""
     mtime = BANNER_SOURCE.stat().st_mtime_ns
     if _built.get("mtime") != mtime:
-        body = minify(BANNER_SOURCE.read_text(encoding="utf-8")).encode()
+        body = BANNER_SOURCE.read_bytes()
         _built.update(mtime=mtime, body=body, etag=hashlib.sha256(body).hexdigest()[:32])
     return _built["body"], _built["etag"]
 

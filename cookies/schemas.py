@@ -7,6 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from consent_service.fields import CleanString, Rfc3339, StrictBoolean, identifier
 
+from . import consent_mode
 from .models import ACTIONS
 from .texts import TEXT_KEYS
 
@@ -59,6 +60,12 @@ class CategoryIn(Schema):
     required = StrictBoolean(required=True)
     label = fields.Nested(Label, required=True)
     description = fields.Nested(Description, required=True)
+    consent_mode = fields.List(
+        fields.String(validate=validate.OneOf(consent_mode.SIGNALS)), load_default=None,
+        validate=validate.Length(max=len(consent_mode.SIGNALS)),
+        metadata={"description": "Google Consent Mode v2 signals this category grants (docs/banner.md). "
+                                 "Omitted: analytics → analytics_storage; marketing, advertising or ads → "
+                                 "ad_storage, ad_user_data, ad_personalization; other keys none."})
 
 
 class CookieIn(Schema):
@@ -108,6 +115,9 @@ class PolicyIn(Schema):
         unknown = {c["name"]: ["Unknown category."] for c in data.get("cookies", []) if c["category"] not in keys}
         if unknown:
             raise ValidationError(unknown, "cookies")
+        twice = consent_mode.duplicated_signals(data.get("categories", []))
+        if twice:
+            raise ValidationError(f"A Consent Mode signal belongs to one category: {', '.join(twice)}.", "categories")
 
 
 class PolicyOut(Schema):

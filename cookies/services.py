@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from consent_service import clock, tokens
 from consent_service.extensions import db
 
+from . import consent_mode
 from .models import ConsentRecord, Policy, Site, VisitorLink
 from .texts import DEFAULT_TEXTS
 
@@ -73,7 +74,7 @@ def get_site(key: str) -> Site:
 def publish_policy(site: Site, data: dict) -> Policy:
     """Publish a new immutable version; earlier versions are never touched."""
     document = {
-        "categories": data["categories"],
+        "categories": consent_mode.with_defaults(data["categories"]),
         "cookies": data["cookies"],
         "accept_validity_months": data["accept_validity_months"],
         "refuse_validity_months": data["refuse_validity_months"],

@@ -114,7 +114,7 @@ class Service(_Server):
 PORTAL_PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Portail {path}</title>
-<script>window.dataLayer = []; function gtag() {{ dataLayer.push(arguments); }}</script>
+{head}
 <script src="{service}/banner.js" data-site="{site}" {attrs} defer></script>
 <script type="text/plain" data-consent-category="analytics">
 window.analyticsRuns = (window.analyticsRuns || 0) + 1;
@@ -122,8 +122,10 @@ document.cookie = "_ga=GA1.1.42.42; path=/; max-age=99999";
 document.cookie = "_ga_XYZ=GS1.1.42; path=/; max-age=99999";
 </script>
 <script type="text/plain" data-consent-category="analytics" src="/analytics.js"></script>
-</head><body><h1>Portail {path}</h1><p><a href="/next">Page suivante</a></p></body></html>
+{after}
+</head><body><h1>Portail {path}</h1><p><a href="/next">Page suivante</a></p>{body}</body></html>
 """
+GTAG_STUB = "<script>window.dataLayer = []; function gtag() { dataLayer.push(arguments); }</script>"
 
 
 class Portal(_Server):
@@ -133,7 +135,11 @@ class Portal(_Server):
         super().__init__()
         self.service = service
         # "service" may be changed too, e.g. to reach the service under another name.
-        self.settings = {"site": "espace-locataire", "lang": "fr", "attrs": ""}
+        # head: before banner.js; after: after it, still in <head>; body: after the page's text.
+        self.settings = {"site": "espace-locataire", "lang": "fr", "attrs": "", "head": GTAG_STUB, "after": "",
+                         "body": ""}
+        # Extra paths: path -> (body, mimetype), e.g. a tag manager or an embedded video.
+        self.files: dict[str, tuple[str, str]] = {}
         self.holder.app = self._wsgi
         self.base = f"http://127.0.0.1:{self.port}"
         # Another site altogether (only the port matches), resolved by --host-resolver-rules.
@@ -146,5 +152,8 @@ class Portal(_Server):
         if request.path == "/analytics.js":  # an external tag, as most trackers are
             return Response("window.externalAnalyticsRuns = (window.externalAnalyticsRuns || 0) + 1;",
                             mimetype="text/javascript")
+        if request.path in self.files:
+            body, mimetype = self.files[request.path]
+            return Response(body, mimetype=mimetype)
         html = PORTAL_PAGE.format(path=request.path, **{"service": self.service.base, **self.settings})
         return Response(html, mimetype="text/html")
