@@ -28,6 +28,17 @@ def is_working_day(day: dt.date) -> bool:
     return day.weekday() < 5 and day not in french_public_holidays(day.year)
 
 
+def working_days_before(day: dt.date, count: int) -> dt.date:
+    """The working day ``count`` working days before ``day`` (``day`` itself not counted): the
+    last day on which something is asked "at least ``count`` working days before ``day``"."""
+    if count < 1:
+        raise ValueError("count working days back from at least one")
+    while count:
+        day -= dt.timedelta(days=1)
+        count -= is_working_day(day)
+    return day
+
+
 def paris_day(moment: dt.datetime) -> dt.date:
     """The calendar day ``moment`` falls on in Paris."""
     return clock.utc(moment).astimezone(PARIS).date()

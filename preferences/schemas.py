@@ -1,0 +1,97 @@
+"""Marshmallow schemas of the preferences API (docs/preferences.md)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from consent_service.fields import CleanString, StrictBoolean
+
+from .catalogue import MAX_THEMES
+
+DATE_RANGE = validate.Range(min=dt.date(2000, 1, 1), max=dt.date(2999, 12, 31),
+                            error="Give a date between 2000 and 2999.")
+
+
+def _date(**kwargs) -> fields.Date:
+    return fields.Date(format="%Y-%m-%d", validate=DATE_RANGE, **kwargs)
+
+
+class PreferencesPatch(Schema):
+    themes = fields.Dict(keys=CleanString(min_length=1, max_length=64), values=StrictBoolean(),
+                         validate=validate.Length(min=1, max=MAX_THEMES),
+                         metadata={"description": "Theme key -> on (true) or off (false)."})
+    email = StrictBoolean(metadata={"description": "Notifications also sent by e-mail."})
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give themes, email or both.", "_schema")
+
+
+class DirectDebitIn(Schema):
+    active = StrictBoolean(required=True)
+    next_billing_date = _date(metadata={"description": "When ending direct debit ends paperless: the next "
+                                                       "billing date (default: from the paperless request's)."})
+
+
+class PaperlessIn(Schema):
+    next_billing_date = _date(required=True)
+
+
+class PaperlessEndQuery(Schema):
+    next_billing_date = _date(metadata={"description": "The next billing date (default: the next one of the "
+                                                       "monthly billing given when paperless was asked)."})
+
+
+class PaperlessOut(Schema):
+    status = fields.String(metadata={"enum": ["off", "pending", "on", "ending"]})
+    effective_on = fields.String(allow_none=True, metadata={"format": "date"})
+    last_electronic_on = fields.String(allow_none=True, metadata={"format": "date"})
+
+
+class PreferencesOut(Schema):
+    themes = fields.Dict(keys=fields.String(), values=fields.Boolean())
+    email = fields.Boolean()
+    paperless = fields.Nested(PaperlessOut)
+    direct_debit = fields.Boolean()
+
+
+class ChangeOut(Schema):
+    id = fields.Integer()
+    recorded_at = fields.String(metadata={"format": "date-time"})
+    actor = fields.String(metadata={"enum": ["portal", "dpo", "dsar"]})
+    actor_name = fields.String(allow_none=True)
+    channel = fields.String(allow_none=True)
+    change = fields.String()
+    asked = fields.Dict(allow_none=True)
+    before = fields.Nested(PreferencesOut)
+    after = fields.Nested(PreferencesOut)
+    note = fields.String(allow_none=True)
+
+
+class HistoryOut(Schema):
+    items = fields.List(fields.Nested(ChangeOut))
+
+
+class Texts(Schema):
+    fr = fields.String()
+    en = fields.String()
+
+
+class ThemeOut(Schema):
+    key = fields.String()
+    label = fields.Nested(Texts)
+    description = fields.Nested(Texts)
+    default = fields.Boolean()
+    mandatory = fields.Boolean()
+
+
+class EmailOut(Schema):
+    default = fields.Boolean()
+    label = fields.Nested(Texts)
+
+
+class CatalogueOut(Schema):
+    themes = fields.List(fields.Nested(ThemeOut))
+    email = fields.Nested(EmailOut)
