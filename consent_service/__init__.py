@@ -7,7 +7,7 @@ from flask import Flask, jsonify
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, config, errors, mail, request_id, security_headers
+from . import cli, config, errors, mail, ratelimit, request_id, security_headers
 from .extensions import LazySessionInterface, api, cached_ensure_sync, db, limiter, migrate
 
 
@@ -33,6 +33,7 @@ def create_app(config_overrides: dict | None = None, environ: dict | None = None
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     limiter.init_app(app)
+    ratelimit.init_app(app)
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     errors.init_app(app)

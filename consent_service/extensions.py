@@ -145,4 +145,5 @@ def cached_ensure_sync(ensure_sync):
 db = _SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = Api()
-limiter = _Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+# X-RateLimit-* and Retry-After come from ratelimit.limit_headers, shared by the hot paths.
+limiter = _Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)

@@ -1,7 +1,9 @@
 """Security headers on every response."""
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from collections.abc import Mapping
+
+from flask import Flask, Response, current_app, request
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -17,20 +19,26 @@ _ALWAYS = (
 _HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
-def _add_headers(response):
-    """Each header unless the response set its own; one pass over the headers (this runs on
-    every response, the hot API paths included)."""
-    headers = response.headers
-    present = {key.lower(): value for key, value in headers.items()}
+def missing_headers(present: Mapping[str, str], path: str, secure: bool) -> list[tuple[str, str]]:
+    """The security headers an answer lacks, each unless the answer set its own. ``present``
+    maps the answer's lower-cased header names to their values. The Flask hook and the hot-path
+    handlers (``cookies/hot.py``) both call this: a header added here reaches every answer."""
     missing = [(key, value) for key, value in _ALWAYS if key.lower() not in present]
     if "content-security-policy" not in present:
         mimetype = present.get("content-type", "").partition(";")[0].strip().lower()
-        if request.path.startswith("/v1") or mimetype == "application/json":
+        if path.startswith("/v1") or mimetype == "application/json":
             missing.append(("Content-Security-Policy", API_CSP))
         elif mimetype == "text/html":
             missing.append(("Content-Security-Policy", PAGE_CSP))
-    if current_app.config.get("SECURE_COOKIES") and "strict-transport-security" not in present:
+    if secure and "strict-transport-security" not in present:
         missing.append(_HSTS)
+    return missing
+
+
+def _add_headers(response: Response) -> Response:
+    headers = response.headers
+    present = {key.lower(): value for key, value in headers.items()}
+    missing = missing_headers(present, request.path, bool(current_app.config.get("SECURE_COOKIES")))
     if missing:
         headers.extend(missing)
     return response

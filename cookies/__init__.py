@@ -15,5 +15,5 @@ def init_app(app: Flask) -> None:
     from .pages import pages_blp; app.register_blueprint(pages_blp)  # noqa: E702 (one line: shared file)
     from .integration import kit_blp; app.register_blueprint(kit_blp)  # noqa: E702 (one line: shared file)
     app.cli.add_command(cli.policy_cli)
-    from .fastpath import install; install(app)  # noqa: E702 (one line: shared file)
+    from .hot import install; install(app)  # noqa: E702 (one line: shared file)
     register_demo_loader(app, "cookies", demo.load_demo_site)

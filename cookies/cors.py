@@ -7,40 +7,53 @@ from . import services
 
 ALLOWED_METHODS = "GET, POST, OPTIONS"
 ALLOWED_HEADERS = "Content-Type"
+EXPOSED_HEADERS = "ETag"
+
+
+def origin_allowed_for(policy: services.CurrentPolicy, origin: str, public_base_url: str) -> bool:
+    """Whether ``origin`` may call the site's public API: one of its ``allowed_origins``, or
+    the service itself (its own policy page)."""
+    return origin == public_base_url or origin in policy.allowed_origins
 
 
 def origin_allowed(site_key: str, origin: str) -> bool:
-    if origin == current_app.config["PUBLIC_BASE_URL"]:
-        return True
     try:
-        return origin in services.current_policy(site_key).allowed_origins
+        policy = services.current_policy(site_key)
     except services.NotFound:
-        return False
+        return origin == current_app.config["PUBLIC_BASE_URL"]
+    return origin_allowed_for(policy, origin, current_app.config["PUBLIC_BASE_URL"])
+
+
+def cors_headers(origin: str | None, allowed: bool, method: str) -> list[tuple[str, str]]:
+    """The CORS headers of an answer to ``origin`` (nothing unless it is allowed). The Flask
+    hook and the hot-path handlers (``cookies/hot.py``) both build them here."""
+    if not origin or not allowed:
+        return []
+    headers = [("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Credentials", "true")]
+    if method == "OPTIONS":
+        headers += [("Access-Control-Allow-Methods", ALLOWED_METHODS),
+                    ("Access-Control-Allow-Headers", ALLOWED_HEADERS), ("Access-Control-Max-Age", "600")]
+    else:
+        headers.append(("Access-Control-Expose-Headers", EXPOSED_HEADERS))
+    return headers
+
+
+def vary_with_origin(vary: str | None) -> str:
+    """A ``Vary`` value that includes ``Origin`` (without parsing it into a set and back: every
+    answer of the public API passes here)."""
+    if not vary:
+        return "Origin"
+    if "origin" in {part.strip().lower() for part in vary.split(",")}:
+        return vary
+    return f"{vary}, Origin"
 
 
 def add_cors_headers(response: Response) -> Response:
     """Applied to the consent blueprint's responses, errors included."""
     origin = request.headers.get("Origin")
     site_key = (request.view_args or {}).get("site")
-    _vary_on_origin(response)
-    if not origin or not site_key or not origin_allowed(site_key, origin):
-        return response
-    response.headers["Access-Control-Allow-Origin"] = origin
-    response.headers["Access-Control-Allow-Credentials"] = "true"
-    if request.method == "OPTIONS":
-        response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
-        response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
-        response.headers["Access-Control-Max-Age"] = "600"
-    else:
-        response.headers["Access-Control-Expose-Headers"] = "ETag"
+    response.headers["Vary"] = vary_with_origin(response.headers.get("Vary"))
+    allowed = bool(origin and site_key and origin_allowed(site_key, origin))
+    for name, value in cors_headers(origin, allowed, request.method):
+        response.headers[name] = value
     return response
-
-
-def _vary_on_origin(response: Response) -> None:
-    """``Vary: Origin`` without parsing the header into a set and back (every answer of the
-    public API passes here)."""
-    vary = response.headers.get("Vary")
-    if not vary:
-        response.headers["Vary"] = "Origin"
-    elif "origin" not in {part.strip().lower() for part in vary.split(",")}:
-        response.headers["Vary"] = f"{vary}, Origin"
