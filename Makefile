@@ -41,7 +41,12 @@ run: install
 	  DATAMAP_PATH=$(DEMO_DATAMAP) $(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) \
 	    --access-logfile - 'consent_service:create_app()'
 
-test: install browser
+# terser and tsc for the banner's build and type checks (those tests skip without node_modules).
+node_modules: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
+	  else echo "npm is missing: the banner's build and type checks will be skipped"; fi
+
+test: install browser node_modules
 	$(BIN)/python -m pytest
 
 test-fast: install

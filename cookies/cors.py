@@ -8,6 +8,11 @@ from . import services
 ALLOWED_METHODS = "GET, POST, OPTIONS"
 ALLOWED_HEADERS = "Content-Type"
 EXPOSED_HEADERS = "ETag"
+# The current policy is a public document: an origin the site does not allow may read it, and is
+# told so, so that banner.js can print how to allow it (docs/banner.md). No credentials.
+REFUSED = (("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", "Consent-Origin"),
+           ("Consent-Origin", "refused"))
+POLICY_ENDPOINT = "sites.current_policy"
 
 
 def origin_allowed_for(policy: services.CurrentPolicy, origin: str, public_base_url: str) -> bool:
@@ -24,9 +29,11 @@ def origin_allowed(site_key: str, origin: str) -> bool:
     return origin_allowed_for(policy, origin, current_app.config["PUBLIC_BASE_URL"])
 
 
-def cors_headers(origin: str | None, allowed: bool, method: str) -> list[tuple[str, str]]:
-    """The CORS headers of an answer to ``origin`` (nothing unless it is allowed). The Flask
-    hook and the hot-path handlers (``cookies/hot.py``) both build them here."""
+def cors_headers(origin: str | None, allowed: bool, method: str, policy_read: bool = False) -> list[tuple[str, str]]:
+    """The CORS headers of an answer to ``origin`` (nothing unless it is allowed, but see
+    ``REFUSED``). The Flask hook and the hot-path handlers (``cookies/hot.py``) both build them here."""
+    if origin and not allowed and policy_read:
+        return list(REFUSED)
     if not origin or not allowed:
         return []
     headers = [("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Credentials", "true")]
@@ -54,6 +61,7 @@ def add_cors_headers(response: Response) -> Response:
     site_key = (request.view_args or {}).get("site")
     response.headers["Vary"] = vary_with_origin(response.headers.get("Vary"))
     allowed = bool(origin and site_key and origin_allowed(site_key, origin))
-    for name, value in cors_headers(origin, allowed, request.method):
+    policy_read = request.endpoint == POLICY_ENDPOINT and response.status_code in (200, 304)
+    for name, value in cors_headers(origin, allowed, request.method, policy_read):
         response.headers[name] = value
     return response

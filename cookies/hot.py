@@ -177,7 +177,8 @@ class HotPaths:
         headers.append(("Vary", cors.vary_with_origin(None)))
         origin = environ.get("HTTP_ORIGIN")
         allowed = bool(origin) and cors.origin_allowed_for(policy, origin, self.app.config["PUBLIC_BASE_URL"])
-        headers += cors.cors_headers(origin, allowed, environ["REQUEST_METHOD"])
+        headers += cors.cors_headers(origin, allowed, environ["REQUEST_METHOD"],
+                                     environ.get("PATH_INFO", "").endswith("/policy"))
         headers += counted
         headers += security_headers.missing_headers(
             {name.lower(): value for name, value in headers}, environ.get("PATH_INFO", ""),

@@ -239,3 +239,32 @@ def test_the_type_check_catches_a_misuse(tmp_path):
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert '"consented"' in result.stdout and "toFixed" in result.stdout
+
+
+# --- an origin the site does not allow ---------------------------------------------------------------
+
+
+def test_the_policy_tells_a_refused_origin_so_and_nothing_more(client, admin):
+    make_site(client, admin)  # allows https://www.example.fr only
+    for _ in range(2):  # Flask, then the hot path once the policy is cached
+        refused = client.get("/v1/sites/espace-locataire/policy", headers={"Origin": "https://evil.example"})
+        assert refused.status_code == 200 and refused.get_json()["version"] == 1
+        assert refused.headers["Consent-Origin"] == "refused"
+        assert refused.headers["Access-Control-Allow-Origin"] == "*"
+        assert refused.headers["Access-Control-Expose-Headers"] == "Consent-Origin"
+        assert "Access-Control-Allow-Credentials" not in refused.headers
+        allowed = client.get("/v1/sites/espace-locataire/policy", headers={"Origin": "https://www.example.fr"})
+        assert "Consent-Origin" not in allowed.headers
+        assert allowed.headers["Access-Control-Allow-Origin"] == "https://www.example.fr"
+
+
+def test_only_the_policy_read_is_opened_to_a_refused_origin(client, admin):
+    make_site(client, admin)
+    evil = {"Origin": "https://evil.example"}
+    state = client.get("/v1/sites/espace-locataire/consent-state", headers=evil)
+    decision = client.post("/v1/sites/espace-locataire/consents", json={"action": "accept_all", "locale": "fr"},
+                           headers=evil)
+    unknown = client.get("/v1/sites/no-such-site/policy", headers=evil)
+    assert decision.status_code == 403 and unknown.status_code == 404
+    for response in (state, decision, unknown):
+        assert "Access-Control-Allow-Origin" not in response.headers and "Consent-Origin" not in response.headers
