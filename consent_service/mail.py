@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from . import clock
 from .extensions import db
 from .types import UTCDateTime
+from .worker import stop_requested
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +233,9 @@ def send_due() -> int:
         return 0
     try:
         for message_id in ids:
+            if stop_requested():  # SIGTERM: the message in hand went; hand the others back
+                _release([i for i in ids if i >= message_id])
+                break
             message = db.session.get(OutboxMessage, message_id)
             if message is None or message.status != "sending":
                 continue

@@ -2,6 +2,7 @@
 engine behind account deletions, lease ends, DSAR erasures and retention sweeps."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 from flask import Flask
@@ -46,9 +47,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.exports_bp)
     app.cli.add_command(cli.datamap_cli)
 
-    register_job(app, "datamap_due_leases", engine.start_due_lease_purges)
+    register_job(app, "datamap_due_leases", engine.start_due_lease_purges, every=dt.timedelta(hours=1))
     register_job(app, "datamap_purges", engine.run_purges)
-    register_job(app, "datamap_retention", engine.run_retention)
+    register_job(app, "datamap_retention", engine.run_retention, every=dt.timedelta(hours=1))
     register_demo_loader(app, "datamap", demo.load_demo_portal)
 
     app.extensions.setdefault("dsar_executors", {}).update(hooks.EXECUTORS)

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from consent_service import clock
 from consent_service.extensions import db
+from consent_service.worker import stop_requested
 from cookies import subject_data
 from dsar import retention as dsar_retention
 
@@ -211,7 +212,7 @@ def run_purges() -> int:
     """Worker job: run due steps (new, retried, or abandoned by a dead worker); returns how many."""
     handled = 0
     limit = _config("PURGE_STEPS_PER_PASS")
-    while handled < limit:
+    while handled < limit and not stop_requested():
         step = _claim()
         if step is None:
             break
@@ -357,7 +358,7 @@ def run_retention() -> int:
     def drain(sweep) -> int:
         nonlocal budget
         total = 0
-        while budget > 0:
+        while budget > 0 and not stop_requested():
             budget -= 1
             count = sweep()
             db.session.commit()

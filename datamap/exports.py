@@ -1,7 +1,8 @@
 """Access and portability exports: a ZIP of JSON built by streaming, reached by a signed link.
 
-Rows are read in chunks and written straight into the ZIP on disk, so memory stays bounded
-whatever the subject's volume. The ZIP lives in the instance folder until it expires.
+Rows are read in chunks and written straight into a ZIP in a temporary file, so memory stays
+bounded whatever the subject's volume; the ZIP is then copied into the service database
+(``export_store``), where every process serves it and every sweep or purge removes it.
 """
 from __future__ import annotations
 
@@ -10,18 +11,16 @@ import datetime as dt
 import decimal
 import io
 import json
-import os
+import tempfile
 import uuid
 import zipfile
-from pathlib import Path
-
 from flask import current_app, render_template
 from itsdangerous import SignatureExpired
 
 from consent_service import clock, tokens
 from consent_service.extensions import db
 
-from . import connectors
+from . import connectors, export_store
 from .loader import BUILTIN_STORE, About
 from .models import AccountLease, DataExport
 from .services import datamap, processing_of, subject_hash
@@ -55,12 +54,6 @@ class ExportNotFound(LookupError):
 
 class ExportExpired(LookupError):
     pass
-
-
-def export_dir() -> Path:
-    folder = Path(current_app.instance_path) / "exports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _json_default(value):
@@ -102,10 +95,8 @@ def _about_json(about: About) -> dict:
 def build(account_id: str, reference: str | None, locale: str | None) -> tuple[DataExport, str]:
     """Build the subject's export and return it with its signed download URL."""
     export_id = uuid.uuid4().hex
-    folder = export_dir()
-    partial = folder / f".{export_id}.partial"
     sections = []
-    try:
+    with tempfile.TemporaryFile(prefix="export-") as partial:
         # Level 1: JSON still shrinks about fivefold, at a fraction of the default level's time.
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1,
                              allowZip64=True) as archive:
@@ -126,15 +117,13 @@ def build(account_id: str, reference: str | None, locale: str | None) -> tuple[D
             archive.writestr("summary.html", render_template(
                 "datamap/summary.html", info=info, sections=sections, reference=reference,
                 lang="en" if (locale or "fr").startswith("en") else "fr"))
-        final = folder / f"{export_id}.zip"
-        os.replace(partial, final)
-    finally:
-        partial.unlink(missing_ok=True)
-    now = clock.now()
-    export = DataExport(export_id=export_id, subject_hash=subject_hash(account_id), reference=reference,
-                        created_at=now, expires_at=now + dt.timedelta(days=EXPORT_DAYS), size=final.stat().st_size)
-    db.session.add(export)
-    db.session.flush()
+        now = clock.now()
+        export = DataExport(export_id=export_id, subject_hash=subject_hash(account_id), reference=reference,
+                            created_at=now, expires_at=now + dt.timedelta(days=EXPORT_DAYS), size=partial.tell())
+        db.session.add(export)
+        db.session.flush()
+        partial.seek(0)
+        export_store.save(export_id, partial)
     return export, url_for_export(export_id)
 
 
@@ -210,41 +199,29 @@ def find(token: str) -> DataExport:
     if not isinstance(export_id, str):
         raise ExportNotFound()
     export = db.session.get(DataExport, export_id)
-    if export is None or export.expires_at <= clock.now() or not path_of(export).is_file():
+    if export is None or export.expires_at <= clock.now() or not export_store.has_content(export_id):
         raise ExportExpired()
     return export
 
 
-def path_of(export: DataExport) -> Path:
-    return _zip_of(export.export_id)
-
-
-def _zip_of(export_id: str) -> Path:
-    return export_dir() / f"{export_id}.zip"
+def content_of(export: DataExport):
+    """The export's ZIP bytes, streamed chunk by chunk from the database."""
+    return export_store.read(export.export_id)
 
 
 def _remove(condition, limit: int | None = None) -> int:
-    """Delete the exports matching ``condition``, files first; returns how many."""
+    """Delete the exports matching ``condition`` with their archives; returns how many."""
     table = DataExport.__table__
     export_ids = db.session.execute(db.select(table.c.export_id).where(condition).limit(limit)).scalars().all()
-    for export_id in export_ids:
-        _zip_of(export_id).unlink(missing_ok=True)
     if export_ids:
+        export_store.remove(export_ids)
         db.session.execute(table.delete().where(table.c.export_id.in_(export_ids)))
     return len(export_ids)
 
 
 def delete_expired(now: dt.datetime, limit: int = 500) -> int:
-    """Remove expired exports, files first, and any file left by an export whose transaction
-    never committed; returns how many."""
-    removed = _remove(DataExport.expires_at <= now, limit)
-    cutoff = (now - dt.timedelta(days=EXPORT_DAYS)).timestamp()
-    for path in export_dir().iterdir():
-        if path.suffix in {".zip", ".partial"} and path.stat().st_mtime < cutoff \
-                and db.session.get(DataExport, path.stem.lstrip(".")) is None:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
+    """Remove expired exports with their archives; returns how many."""
+    return _remove(DataExport.expires_at <= now, limit)
 
 
 def delete_for_subject(digest: str) -> int:

@@ -1,7 +1,7 @@
 """Account deletion, lease ends, processing flags, purge receipts, export downloads (thin views)."""
 from __future__ import annotations
 
-from flask import Blueprint as FlaskBlueprint, abort, send_file
+from flask import Blueprint as FlaskBlueprint, Response, abort, stream_with_context
 from flask_smorest import Blueprint
 
 from consent_service import apikeys
@@ -76,8 +76,9 @@ def download_export(token):
         abort(404)
     except exports.ExportExpired:
         abort(410, "This link has expired; ask the data protection officer for a new export.")
-    response = send_file(exports.path_of(export), mimetype="application/zip", as_attachment=True,
-                         download_name=f"donnees-{export.reference or export.export_id}.zip", max_age=0)
+    response = Response(stream_with_context(exports.content_of(export)), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="donnees-{export.reference or export.export_id}.zip"'
+    response.content_length = export.size
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

@@ -1,6 +1,8 @@
 """Data-subject requests: intake, identity, deadlines, the DPO workflow and its e-mails."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Flask
 
 
@@ -18,7 +20,7 @@ def init_app(app: Flask) -> None:
         raise RuntimeError("DSAR_RETENTION_MONTHS must be a whole number of months, at least 1")
     api.register_blueprint(views.blp)
     app.register_blueprint(pages.pages)
-    register_job(app, "dsar_reminders", jobs.send_reminders)
-    register_job(app, "dsar_digest", jobs.send_digest)
+    register_job(app, "dsar_reminders", jobs.send_reminders, every=dt.timedelta(minutes=15))
+    register_job(app, "dsar_digest", jobs.send_digest, every=dt.timedelta(minutes=5))
     register_demo_loader(app, "dsar", demo.load_demo_requests)
     app.extensions["dsar_subject_requests"] = services.subject_requests

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 
 from consent_service import clock
 from consent_service.extensions import db
+from datamap import export_store
+from datamap.export_store import DataExportChunk
 from datamap.models import DataExport
 
 from .conftest import NOW, fake_request
@@ -85,11 +87,15 @@ def test_the_summary_escapes_what_the_data_map_and_stores_hold(app, client, port
     assert "<b>Bailleur</b>" not in summary and "&lt;b&gt;Bailleur&lt;/b&gt;" in summary
 
 
-def test_an_export_link_expires_after_seven_days_and_the_worker_deletes_the_file(app, client):
+def chunksdef chunks() -> int:
+    return db.session.execute(db.select(sa.func.count()).select_from(DataExportChunk)).scalar()
+
+
+def test_an_export_link_expires_after_seven_days_and_the_worker_deletes_the_archive(app, client):
     result = execute(app, "access")
     db.session.commit()
     export = db.session.execute(db.select(DataExport)).scalar_one()
-    path = app.instance_path + f"/exports/{export.export_id}.zip"
+    assert chunks() >= 1
     assert export.expires_at == NOW + dt.timedelta(days=7)
     clock.set_now(NOW + dt.timedelta(days=6, hours=23))
     assert download(client, result["export_url"]).status_code == 200
@@ -97,9 +103,7 @@ def test_an_export_link_expires_after_seven_days_and_the_worker_deletes_the_file
     response = download(client, result["export_url"])
     assert response.status_code == 410 and b"<html" in response.data.lower()
     run_worker()
-    import os
-
-    assert not os.path.exists(path)
+    assert chunks() == 0
     assert db.session.execute(db.select(DataExport)).first() is None
 
 
@@ -122,7 +126,7 @@ def test_an_export_is_deleted_with_its_account(app, client, writer):
     client.post("/v1/accounts/A1001/deletion", headers=writer)
     run_worker()
     assert download(client, result["export_url"]).status_code == 410
-    assert list((app.instance_path and __import__("pathlib").Path(app.instance_path) / "exports").glob("*.zip")) == []
+    assert chunks() == 0
 
 
 @pytest.mark.parametrize("type_", ["access", "erasure", "rectification", "restriction", "objection"])
@@ -248,17 +252,31 @@ def test_identity_check_with_a_store_down_is_just_false(app, monkeypatch):
                                                     "camille.martin@example.fr") is False
 
 
-def test_an_export_file_whose_transaction_never_committed_is_swept_after_seven_days(app, client):
-    import os
-
+def test_an_export_whose_transaction_failed_leaves_nothing_behind(app, client):
     execute(app, "access")
-    db.session.rollback()  # the DSAR transaction failed: the file has no row
-    files = list((__import__("pathlib").Path(app.instance_path) / "exports").glob("*.zip"))
-    assert len(files) == 1
-    os.utime(files[0], (NOW.timestamp(), NOW.timestamp()))  # written "now" on the test's clock
-    run_worker()
-    assert files[0].exists()  # not before its seven days
-    old = (NOW - dt.timedelta(days=8)).timestamp()
-    os.utime(files[0], (old, old))
-    run_worker()
-    assert not files[0].exists()
+    db.session.rollback()  # the DSAR transaction failed: neither the row nor the archive stays
+    assert chunks() == 0 and db.session.execute(db.select(DataExport)).first() is None
+
+
+def test_an_export_is_served_by_another_process_of_the_deployment(app, client, make_app, tmp_path):
+    result = execute(app, "access")
+    db.session.commit()
+    mine = download(client, result["export_url"])
+    other = make_app(DATAMAP_PATH=app.config["DATAMAP_PATH"])  # another host: its own instance folder
+    other.instance_path = str(tmp_path / "another-host")
+    with other.app_context():
+        theirs = download(other.test_client(), result["export_url"])
+    assert theirs.status_code == 200 and theirs.data == mine.data
+    assert zipfile.ZipFile(io.BytesIO(theirs.data)).testzip() is None
+
+
+def test_an_export_is_stored_and_streamed_in_chunks(app, client, monkeypatch):
+    monkeypatch.setattr(export_store, "CHUNK_BYTES", 2048)
+    result = execute(app, "access")
+    db.session.commit()
+    export = db.session.execute(db.select(DataExport)).scalar_one()
+    assert chunks() == -(-export.size // 2048) > 1
+    response = client.get(f"/dsar/exports/{token_of(result['export_url'])}", buffered=False)
+    assert response.is_streamed and int(response.headers["Content-Length"]) == export.size
+    assert zipfile.ZipFile(io.BytesIO(b"".join(response.response))).testzip() is None
+    response.close()
