@@ -180,6 +180,12 @@ def _changes(value: dict) -> None:
 class ExecuteIn(Schema):
     changes = fields.Dict(keys=CleanString(min_length=1, max_length=64), values=fields.Raw(allow_none=True),
                           validate=_changes)
+    categories = fields.List(
+        CleanString(min_length=1, max_length=48, validate=[validate.Regexp(
+            r"^[a-z][a-z0-9_]*$", error="Use lower-case letters, digits and '_'.")]),
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "An objection's consent categories or notification themes (default: the data "
+                                 "map's objection_categories)."})
 
 
 class RejectIn(Schema):

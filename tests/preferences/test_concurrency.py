@@ -1,0 +1,112 @@
+"""Two changes at the same time: applied one after the other, both in the history, none lost
+(PostgreSQL, where requests really run side by side)."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from consent_service.extensions import db
+from preferences import services
+from preferences.services import Actor
+
+from .helpers import Portal
+
+
+@pytest.fixture
+def postgres(backend):
+    if backend != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL (SQLite serialises the whole database)")
+
+
+def _chain_holds(items: list[dict]) -> None:
+    """Oldest first, each change starts from the preferences the previous one left."""
+    for previous, current in zip(items, items[1:]):
+        assert current["before"] == previous["after"]
+
+
+def test_a_change_waits_for_the_one_holding_the_account_and_builds_on_it(app, postgres):
+    services.update("A1001", Actor.portal("earlier"), email=True)  # the row exists: only its lock can hold
+    db.session.commit()
+    first_holds, release = threading.Event(), threading.Event()
+    seen: dict = {}
+
+    def first():
+        with app.app_context():
+            services.update("A1001", Actor.portal("first"), {"building_works": True})
+            first_holds.set()
+            release.wait(10)
+            db.session.commit()
+
+    def second():
+        with app.app_context():
+            first_holds.wait(10)
+            seen["after"] = services.update("A1001", Actor.portal("second"), {"payment_reminders": True})
+            db.session.commit()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    first_holds.wait(10)
+    time.sleep(0.5)
+    assert threads[1].is_alive()  # waiting for the first change's lock, not writing over it
+    release.set()
+    for thread in threads:
+        thread.join(20)
+    db.session.expire_all()
+    assert seen["after"]["themes"]["building_works"] is True and seen["after"]["themes"]["payment_reminders"] is True
+    items = [services.history_json(c) for c in reversed(services.history("A1001"))]
+    assert [i["actor_name"] for i in items] == ["earlier", "first", "second"]
+    _chain_holds(items)
+
+
+def test_many_requests_at_once_on_a_new_account_lose_nothing(app, client, writer, postgres):
+    bodies = [{"themes": {"building_works": True}}, {"themes": {"payment_reminders": True}},
+              {"themes": {"satisfaction_surveys": True}}, {"themes": {"appointment_confirmations": False}},
+              {"email": True}]
+    barrier = threading.Barrier(len(bodies))
+    codes = []
+
+    def send(body):
+        with app.test_client() as own:
+            barrier.wait(10)
+            codes.append(own.patch("/v1/accounts/A2000/preferences", json=body, headers=writer).status_code)
+
+    threads = [threading.Thread(target=send, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert codes == [200] * len(bodies)
+    portal = Portal(client, writer, "A2000")
+    final = portal.get().get_json()
+    assert final["themes"] == {"security_alerts": True, "appointment_confirmations": False, "building_works": True,
+                               "payment_reminders": True, "satisfaction_surveys": True}
+    assert final["email"] is True
+    items = list(reversed(portal.history().get_json()["items"]))
+    assert len(items) == len(bodies)
+    _chain_holds(items)
+
+
+def test_paperless_asked_and_cancelled_at_once_leaves_a_coherent_history(app, client, writer, postgres):
+    portal = Portal(client, writer, "A3000")
+    portal.direct_debit(True)
+    barrier = threading.Barrier(2)
+    codes = []
+
+    def call(method):
+        with app.test_client() as own:
+            barrier.wait(10)
+            other = Portal(own, writer, "A3000")
+            codes.append(getattr(other, method)("2027-05-10").status_code)
+
+    threads = [threading.Thread(target=call, args=(m,)) for m in ("paperless", "stop")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert codes == [200, 200]
+    items = list(reversed(portal.history().get_json()["items"]))
+    _chain_holds(items)
+    assert portal.get().get_json()["paperless"] == items[-1]["after"]["paperless"]
