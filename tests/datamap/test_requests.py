@@ -87,7 +87,7 @@ def test_the_summary_escapes_what_the_data_map_and_stores_hold(app, client, port
     assert "<b>Bailleur</b>" not in summary and "&lt;b&gt;Bailleur&lt;/b&gt;" in summary
 
 
-def chunksdef chunks() -> int:
+def chunks() -> int:
     return db.session.execute(db.select(sa.func.count()).select_from(DataExportChunk)).scalar()
 
 
