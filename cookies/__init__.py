@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(views.consent_blp)
     from .pages import pages_blp; app.register_blueprint(pages_blp)  # noqa: E702 (one line: shared file)
     from .integration import kit_blp; app.register_blueprint(kit_blp)  # noqa: E702 (one line: shared file)
+    from .examples import examples_blp; app.register_blueprint(examples_blp)  # noqa: E702 (one line: shared file)
     app.cli.add_command(cli.policy_cli)
     from .hot import install; install(app)  # noqa: E702 (one line: shared file)
     register_demo_loader(app, "cookies", demo.load_demo_site)

@@ -425,3 +425,39 @@ def test_a_disallowed_origin_gets_one_console_error_saying_how_to_allow_it(page,
     assert f"flask sites origins {site} --add {portal.base}" in text and f"/v1/sites/{site}" in text
     assert page.locator("#cc-b, #cc-m").count() == 0 and page.evaluate("window.analyticsRuns") is None
     assert errors == []
+
+
+# --- the demo's integration examples ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("example", ["plain", "tag-manager", "spa", "video", "theme"])
+def test_each_integration_example_runs_without_errors_or_csp_violations(page, service, example):
+    problems = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("console", lambda m: problems.append(m.text)
+            if m.type == "error" and not m.location["url"].endswith("/favicon.ico") else None)
+    page.on("response", lambda r: problems.append(r.url) if r.status >= 400 else None)
+    page.goto(f"{service.base}/demo/integration/{example}")
+    wait_loaded(page)
+    expect_visible(dialog(page))
+    snippet = page.locator("pre code").inner_text()
+    assert "nonce" not in snippet and service.base in snippet or example == "video"
+    choose(page, "Tout accepter")
+    if example == "plain":
+        page.wait_for_function("() => document.getElementById('status').textContent.includes('active')")
+    elif example == "tag-manager":
+        page.wait_for_function("() => document.getElementById('saw').textContent.includes('consent_update')")
+        assert '"wait_for_update": 500' in page.locator("#saw").inner_text()
+    elif example == "spa":
+        page.get_by_role("button", name="Afficher une autre vue").click()
+        page.wait_for_function("() => document.querySelector('section h3').textContent.includes('analytics on')")
+        assert "change" in page.locator("#log").inner_text()
+    elif example == "video":
+        page.wait_for_function("() => document.querySelector('iframe').contentDocument.title === 'Lecteur'")
+    assert problems == []
+
+
+def test_the_integration_examples_are_listed_in_both_languages(page, service):
+    page.goto(f"{service.base}/demo/integration/?lang=en")
+    page.get_by_role("link", name="A single-page app").click()
+    expect_visible(page.get_by_role("heading", name="Embedding the banner : A single-page app"))
