@@ -54,6 +54,7 @@ def create_app(config_overrides: dict | None = None, environ: dict | None = None
     init_datamap(app)
 
     from backoffice import init_app as init_backoffice; init_backoffice(app)  # noqa: E702 (one line: shared file)
+    from proofs import init_app as init_proofs; init_proofs(app)  # noqa: E702 (one line: shared file)
     mail.init_app(app)  # last: a worker pass sends the mail its other jobs queued
     return app
 

@@ -65,6 +65,7 @@ class ConsentRecord(db.Model):
     page: Mapped[str | None] = mapped_column(Text)
     gpc: Mapped[bool] = mapped_column(Boolean)
     locale: Mapped[str] = mapped_column(String(8))
+    banner_hash: Mapped[str | None] = mapped_column(String(64))  # the banner.js bundle that asked
 
 
 class VisitorLink(db.Model):

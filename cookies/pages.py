@@ -1,12 +1,13 @@
 """HTML pages outside /v1: the embeddable banner script, the cookie policy page, the demo portal."""
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+
+from proofs import bundles
 
 from . import services
 from .demo import DEMO_SITE
@@ -103,13 +104,13 @@ def minify(source: str) -> str:
 _built: dict = {}
 
 
-def banner_build() -> tuple[bytes, str]:
-    """The served script and its ETag, rebuilt when the source file changes."""
+def banner_build() -> bundles.Bundle:
+    """The served script, stamped with its bundle id (docs/proofs.md), rebuilt when the source
+    file changes."""
     mtime = BANNER_SOURCE.stat().st_mtime_ns
     if _built.get("mtime") != mtime:
-        body = BANNER_SOURCE.read_bytes()
-        _built.update(mtime=mtime, body=body, etag=hashlib.sha256(body).hexdigest()[:32])
-    return _built["body"], _built["etag"]
+        _built.update(mtime=mtime, bundle=bundles.stamp(BANNER_SOURCE.read_text(encoding="utf-8")))
+    return _built["bundle"]
 
 
 def _lang() -> str:
@@ -124,9 +125,10 @@ def _with_csp(html: str, nonce: str, status: int = 200) -> Response:
 
 @pages_blp.get("/banner.js")
 def banner_js():
-    body, etag = banner_build()
-    response = Response(body, mimetype="text/javascript")
-    response.set_etag(etag)
+    bundle = banner_build()
+    bundles.note_served(bundle)
+    response = Response(bundle.body, mimetype="text/javascript")
+    response.set_etag(bundle.banner_hash[:32])
     response.headers["Cache-Control"] = f"public, max-age={BANNER_MAX_AGE}"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response.make_conditional(request)

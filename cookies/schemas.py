@@ -157,6 +157,8 @@ class ConsentIn(Schema):
     visitor_id = identifier(validate=[validate.Length(min=8, max=64)])
     locale = CleanString(load_default="fr", validate=[validate.OneOf(["fr", "en"])])
     page = CleanString(max_length=2048, validate=[_page_url])
+    banner = fields.String(validate=validate.Regexp(r"^[0-9a-f]{16}$", error="Not a banner bundle id."),
+                           metadata={"description": "The id banner.js was served with (docs/proofs.md)."})
 
     @validates_schema
     def _categories_only_for_custom(self, data, **kwargs):
@@ -213,6 +215,7 @@ class ProofOut(Schema):
     page = fields.String(allow_none=True)
     gpc = fields.Boolean()
     locale = fields.String()
+    banner_hash = fields.String(allow_none=True)
 
 
 class ProofList(Schema):

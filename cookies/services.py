@@ -273,7 +273,7 @@ class Decision:
 
 def record_decision(policy: CurrentPolicy, *, action: str, chosen: dict | None, visitor_id: str | None,
                     locale: str, page: str | None, ip: str | None, user_agent: str | None,
-                    gpc: bool) -> Decision:
+                    gpc: bool, banner_hash: str | None = None) -> Decision:
     """Append the proof of one decision and mint its two signed cookies."""
     categories = decide_categories(policy, action, chosen, gpc)
     now = clock.now().replace(microsecond=0)
@@ -285,7 +285,7 @@ def record_decision(policy: CurrentPolicy, *, action: str, chosen: dict | None, 
         texts_hash=policy.texts_hashes[locale], action=action, categories=categories, recorded_at=now,
         valid_until=valid_until, visitor_id=visitor_id or uuid.uuid4().hex, ip=truncate_ip(ip),
         user_agent=(user_agent or "").replace("\x00", "")[:512] or None, page=page_without_query(page),
-        gpc=gpc, locale=locale,
+        gpc=gpc, locale=locale, banner_hash=banner_hash,
     )
     # One INSERT in the session's transaction, without the unit of work: the proof is
     # append-only, so nothing needs the row as a tracked object.
@@ -404,5 +404,5 @@ def proof_json(record: ConsentRecord) -> dict:
         "texts_hash": record.texts_hash, "action": record.action, "categories": record.categories,
         "recorded_at": clock.rfc3339(record.recorded_at), "valid_until": clock.rfc3339(record.valid_until),
         "visitor_id": record.visitor_id, "ip": record.ip, "user_agent": record.user_agent, "page": record.page,
-        "gpc": record.gpc, "locale": record.locale,
+        "gpc": record.gpc, "locale": record.locale, "banner_hash": record.banner_hash,
     }

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 
 from consent_service import clock
 from consent_service.extensions import db
+from proofs import erasures
 
 from .models import ConsentRecord, VisitorLink
 from .services import proof_json
@@ -45,7 +46,9 @@ def erase_account(account_id: str) -> dict[str, int]:
     for _ in range(RECHECKS):
         removed = 0
         for chunk in _chunks(own):
-            removed += db.session.execute(delete(ConsentRecord).where(ConsentRecord.visitor_id.in_(chunk))).rowcount
+            erased = db.session.execute(delete(ConsentRecord).where(ConsentRecord.visitor_id.in_(chunk))
+                                        .returning(ConsentRecord.consent_id)).scalars().all()
+            removed += erasures.note_erased("consent", erased)  # their sealed leaves stay (docs/proofs.md)
         records += removed
         if not removed:
             break
@@ -107,6 +110,8 @@ class ExpiredProofSweep:
 
     def __call__(self) -> int:
         at = ConsentRecord.recorded_at
+        if self.after is None:
+            erasures.note_swept("consent", self.before)  # sealed leaves stay (docs/proofs.md)
         window = [at < self.before] + ([at > self.after] if self.after is not None else [])
         boundary = db.session.execute(select(at).where(*window).order_by(at)
                                       .offset(max(self.batch, 1) - 1).limit(1)).scalar_one_or_none()

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 
 from consent_service import clock
 from consent_service.extensions import db
+from proofs import erasures
 
 from . import services, texts
 from .models import AccountPreferences, PreferenceChange
@@ -71,8 +72,9 @@ def erase_account(account_id: str) -> dict[str, int]:
     holds the preferences row, so the history is read after it committed)."""
     counts = {"account_preferences": db.session.execute(
         delete(AccountPreferences).where(AccountPreferences.account_id == account_id)).rowcount}
-    counts["preference_changes"] = db.session.execute(
-        delete(PreferenceChange).where(PreferenceChange.account_id == account_id)).rowcount
+    erased = db.session.execute(delete(PreferenceChange).where(PreferenceChange.account_id == account_id)
+                                .returning(PreferenceChange.id)).scalars().all()
+    counts["preference_changes"] = erasures.note_erased("preference", erased)  # sealed leaves stay (docs/proofs.md)
     db.session.flush()
     return counts
 

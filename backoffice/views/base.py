@@ -37,6 +37,7 @@ NAV: list[tuple[str, str, bool]] = [
     ("backoffice.register", "register", False),
     ("backoffice.intake_form", "intake", True),
     ("backoffice.proofs", "proofs", False),
+    ("backoffice.seals", "seals", False),
     ("backoffice.policies", "policies", False),
     ("backoffice.purges", "purges", False),
     ("backoffice.audit_trail", "audit", False),

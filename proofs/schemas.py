@@ -1,0 +1,59 @@
+"""Marshmallow schemas of the sealed-proof API (docs/proofs.md)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from consent_service.clock import utc
+
+
+class SinceField(fields.Field):
+    """A day (``YYYY-MM-DD``, from its midnight UTC) or an RFC 3339 time."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValidationError("Give a date (YYYY-MM-DD) or an RFC 3339 time.")
+        try:
+            if len(value) == 10:
+                return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), dt.timezone.utc)
+            moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError("Give a date (YYYY-MM-DD) or an RFC 3339 time.") from None
+        if moment.tzinfo is None:
+            raise ValidationError("An RFC 3339 time has a zone (Z or ±hh:mm).")
+        return utc(moment).astimezone(dt.timezone.utc)
+
+
+class SealQuery(Schema):
+    since = SinceField()
+    before = fields.Integer(strict=False, validate=validate.Range(min=1, max=2**31 - 1))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class SealOut(Schema):
+    number = fields.Integer()
+    previous_hash = fields.String()
+    merkle_root = fields.String()
+    leaf_count = fields.Integer()
+    sealed_at = fields.String()
+    hash = fields.String()
+
+
+class SealList(Schema):
+    items = fields.List(fields.Nested(SealOut))
+
+
+class PathStep(Schema):
+    side = fields.String()
+    hash = fields.String()
+
+
+class InclusionOut(Schema):
+    consent_id = fields.String()
+    record = fields.Dict()
+    record_digest = fields.String()
+    leaf_hash = fields.String()
+    position = fields.Integer()
+    path = fields.List(fields.Nested(PathStep))
+    seal = fields.Nested(SealOut)

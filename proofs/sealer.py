@@ -1,0 +1,140 @@
+"""The sealer: a worker job that puts every new record under a seal, a batch at a time.
+
+One sealer at a time: each seal's transaction first updates the one ``seal_state`` row, which
+holds the others back until it commits (a row lock on PostgreSQL, the write lock on SQLite).
+A record is picked when no leaf names it yet, so nothing is sealed twice (the unique
+``(kind, record_id)`` of the leaves says so too) and the order is that of the commits seen:
+a pass seals what was committed before it started, looking back ``LATE_COMMIT`` before the
+previous pass's start, so a record whose transaction committed late (up to ``LATE_COMMIT``
+after its recorded time) is sealed by the next pass. Verification reports an unsealed record
+older than that as inserted.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from consent_service import clock
+from consent_service.extensions import db
+
+from . import journal, merkle
+from .models import Seal, SealLeaf, SealState
+from .sources import Source, leaf_of, record_digest, sources
+
+log = logging.getLogger(__name__)
+
+LATE_COMMIT = dt.timedelta(minutes=10)
+MAX_LEAVES = 65536
+STATE_ID = 1
+STATE, LEAVES, SEALS = SealState.__table__, SealLeaf.__table__, Seal.__table__
+LEAF_COLUMNS = ("seal_number", "position", "kind", "record_id", "recorded_at", "digest")
+
+Leaf = tuple[str, str, dt.datetime, str]  # kind, record id, recorded at, record digest
+Cursor = tuple[dt.datetime, Any]
+
+
+def interval() -> dt.timedelta:
+    return dt.timedelta(seconds=current_app.config["SEAL_INTERVAL_SECONDS"])
+
+
+def scanned_at() -> dt.datetime | None:
+    """When the last complete pass started (None before the first)."""
+    return db.session.execute(select(STATE.c.scanned_at).where(STATE.c.id == STATE_ID)).scalar_one_or_none()
+
+
+def _lock() -> dt.datetime | None:
+    """Take the sealer's lock for this transaction; return ``scanned_at``."""
+    now = clock.now()
+    if not db.session.execute(update(STATE).where(STATE.c.id == STATE_ID).values(locked_at=now)).rowcount:
+        dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+        db.session.execute(dialect.insert(STATE).values(id=STATE_ID, locked_at=now).on_conflict_do_nothing())
+        db.session.execute(update(STATE).where(STATE.c.id == STATE_ID).values(locked_at=now))
+    return scanned_at()
+
+
+def _unsealed(source: Source, since: dt.datetime | None, after: Cursor | None, limit: int):
+    query = select(source.table).where(~exists().where(LEAVES.c.kind == source.kind,
+                                                         LEAVES.c.record_id == source.key_text()))
+    if since is not None:
+        query = query.where(source.time >= since)
+    if after is not None:
+        query = query.where(or_(source.time > after[0], and_(source.time == after[0], source.key > after[1])))
+    return query.order_by(source.time, source.key).limit(limit)
+
+
+def _gather(since: dt.datetime | None, cursors: dict[str, Cursor], limit: int) -> list[Leaf]:
+    leaves: list[Leaf] = []
+    for source in sources():
+        room = limit - len(leaves)
+        if room <= 0:
+            break
+        last = None
+        for row in db.session.execute(_unsealed(source, since, cursors.get(source.kind), room)).mappings():
+            last = row
+            leaves.append((source.kind, str(row[source.key.name]), row[source.time.name],
+                           record_digest(source.fields(row))))
+        if last is not None:
+            cursors[source.kind] = (last[source.time.name], last[source.key.name])
+    return leaves
+
+
+def _insert_leaves(number: int, leaves: list[Leaf]) -> None:
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        names = ", ".join(LEAF_COLUMNS)
+        with connection.connection.driver_connection.cursor() as cursor:
+            with cursor.copy(f"COPY seal_leaves ({names}) FROM STDIN") as copy:
+                for position, (kind, record_id, recorded_at, digest) in enumerate(leaves):
+                    copy.write_row((number, position, kind, record_id, recorded_at, digest))
+        return
+    db.session.execute(insert(LEAVES), [dict(zip(LEAF_COLUMNS, (number, position, *leaf)))
+                                        for position, leaf in enumerate(leaves)])
+
+
+def write_seal(leaves: list[Leaf]) -> dict:
+    """Seal ``leaves`` after the latest seal (the caller holds the lock); the seal's fields and hash."""
+    head = db.session.execute(select(SEALS.c.number, SEALS.c.hash).order_by(SEALS.c.number.desc()).limit(1)).first()
+    number, previous = (head.number + 1, head.hash) if head else (1, merkle.GENESIS)
+    root = merkle.root_of(leaf_of(*leaf) for leaf in leaves)
+    sealed_at = clock.now().replace(microsecond=0)
+    fields = merkle.seal_fields(number, previous, root, len(leaves), clock.rfc3339(sealed_at))
+    seal = {**fields, "hash": merkle.seal_hash(fields)}
+    db.session.execute(insert(SEALS).values(number=number, previous_hash=previous, merkle_root=root,
+                                            leaf_count=len(leaves), sealed_at=sealed_at, hash=seal["hash"]))
+    _insert_leaves(number, leaves)
+    return seal
+
+
+def seal_pending(max_leaves: int = MAX_LEAVES, force: bool = False) -> int:
+    """One pass (the worker's job): seal everything unsealed, at most ``max_leaves`` per seal;
+    returns how many records it sealed. Does nothing until ``SEAL_INTERVAL_SECONDS`` have
+    passed since the last pass began, whichever worker ran it (unless ``force``)."""
+    every = interval()
+    last = scanned_at()
+    db.session.commit()
+    if not force and last is not None and clock.now() - last < every:
+        return 0
+    start, cursors, total = clock.now(), {}, 0
+    while True:
+        last = _lock()
+        if not force and last is not None and start - last < every:
+            db.session.commit()  # another worker has just made a pass
+            return total
+        leaves = _gather(last - LATE_COMMIT if last else None, cursors, max_leaves)
+        seal = write_seal(leaves) if leaves else None
+        finished = len(leaves) < max_leaves
+        if finished:
+            db.session.execute(update(STATE).where(STATE.c.id == STATE_ID).values(
+                scanned_at=max(start, last) if last else start))
+        db.session.commit()
+        total += len(leaves)
+        if seal is not None:
+            journal.append(seal)
+            log.info("seal %s: %s records, hash %s", seal["number"], seal["leaf_count"], seal["hash"])
+        if finished:
+            return total

@@ -1,0 +1,87 @@
+"""The back-office's seal page: the latest seal, the last verification, « Vérifier les preuves »."""
+from __future__ import annotations
+
+import html as markup
+
+import sqlalchemy as sa
+
+from proofs import jobs
+from proofs.models import ProofVerification
+
+from ..backoffice.conftest import HTML, auditor_client, bo, dpo_client, make_user  # noqa: F401  (fixtures)
+from ..cookies.helpers import decide, make_site
+from .conftest import execute, seal
+
+
+def _page(client) -> str:
+    response = client.get("/backoffice/seals", headers=HTML)
+    assert response.status_code == 200
+    return markup.unescape(response.get_data(as_text=True))
+
+
+def _decisions(bo, api_key, count=3):
+    client = bo.test_client()
+    site = make_site(client, api_key("sites:admin"))
+    return [decide(client, site).get_json()["consent_id"] for _ in range(count)]
+
+
+def test_an_anonymous_visitor_is_sent_to_sign_in(bo):
+    response = bo.test_client().get("/backoffice/seals", headers=HTML)
+    assert response.status_code == 302 and "/backoffice/login" in response.headers["Location"]
+
+
+def test_before_any_seal_the_page_says_so(dpo_client):
+    html = _page(dpo_client)
+    assert "Aucun sceau pour l'instant" in html and "jamais été vérifiées" in html
+    assert "Sceaux des preuves" in html
+
+
+def test_the_latest_seal_its_time_in_words_and_its_hash(dpo_client, bo, api_key):
+    _decisions(bo, api_key)
+    seal()
+    latest = bo.extensions["sqlalchemy"].session.execute(sa.text("SELECT hash FROM seals")).scalar_one()
+    html = _page(dpo_client)
+    assert latest in html and "1er mars 2027 à 10 h 00" in html
+    assert "non configuré" in html  # no SEAL_JOURNAL
+    english = dpo_client.get("/backoffice/seals?lang=en", headers=HTML).get_data(as_text=True)
+    assert "Latest seal" in english and latest in english
+
+
+def test_verifying_is_one_click_run_by_the_worker_and_its_result_shown(dpo_client, bo, api_key):
+    _decisions(bo, api_key)
+    seal()
+    response = dpo_client.post("/backoffice/seals/verify", headers=HTML)
+    assert response.status_code == 303
+    assert "le worker va la lancer" in _page(dpo_client)
+    dpo_client.post("/backoffice/seals/verify", headers=HTML)  # a second click queues nothing more
+    assert jobs.verification_job() == 1
+    assert jobs.verification_job() == 0
+    html = _page(dpo_client)
+    assert "Réussie" in html and "1 sceaux et 3 preuves vérifiés" in html
+    trail = markup.unescape(dpo_client.get("/backoffice/audit", headers=HTML).get_data(as_text=True))
+    assert "vérification des preuves demandée" in trail
+
+
+def test_a_failed_verification_names_the_first_mismatch_in_words(dpo_client, bo, api_key):
+    ids = _decisions(bo, api_key)
+    seal()
+    execute("DELETE FROM consent_records WHERE consent_id = :id", id=ids[1])
+    dpo_client.post("/backoffice/seals/verify", headers=HTML)
+    jobs.verification_job()
+    html = _page(dpo_client)
+    assert "Échec" in html and f"l'enregistrement {ids[1]} a été supprimé" in html
+    run = bo.extensions["sqlalchemy"].session.execute(sa.select(ProofVerification)).scalar_one()
+    assert (run.status, run.requested_by) == ("failed", "dpo@bailleur.example.fr")
+
+
+def test_an_auditor_sees_the_seals_but_cannot_ask_for_a_verification(auditor_client):
+    html = _page(auditor_client)
+    assert "Vérifier les preuves" not in html
+    assert auditor_client.post("/backoffice/seals/verify", headers=HTML).status_code == 403
+
+
+def test_the_proof_page_shows_the_banner_hash(dpo_client, bo, api_key):
+    consent_id = _decisions(bo, api_key, 1)[0]
+    execute("UPDATE consent_records SET banner_hash = :h WHERE consent_id = :id", h="ab" * 32, id=consent_id)
+    html = dpo_client.get(f"/backoffice/proofs/{consent_id}", headers=HTML).get_data(as_text=True)
+    assert "Empreinte du bandeau servi" in html and "ab" * 32 in html
