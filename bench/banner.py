@@ -38,6 +38,9 @@ TIMING = """(() => {
     requestAnimationFrame(() => setTimeout(() => { b.visible = performance.now(); }));
   }).observe(document, {childList: true, subtree: true});
 })()"""
+# Published gzip sizes of other banners' scripts (their own figures, KB = 1,000 bytes), for scale.
+PEERS = (("Silktide", 5400), ("osano", 6800), ("orestbida/cookieconsent", 10100), ("tarteaucitron", 18600))
+BUDGET = 5 * 1024
 TRACE_CATEGORIES = ["toplevel", "devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "v8"]
 SCRIPT_EVENTS = {"EvaluateScript", "FunctionCall", "v8.compile"}
 
@@ -150,6 +153,12 @@ def main() -> None:
     for name, (plain, packed) in sorted(sizes.items()):
         print(f"  {name:<12} {plain:>7} B raw  {packed:>6} B gzip")
     print(f"  {'total':<12} {raw:>7} B raw  {zipped:>6} B gzip")
+    script = sizes.get("banner.js", (0, 0))[1]
+    print()
+    print(f"banner.js with its styles, gzip -6 as a server sends it: {script:,} B "
+          f"(budget {BUDGET:,} B: {'met' if script < BUDGET else 'MISSED'}); other banners' scripts:")
+    for name, peer in PEERS:
+        print(f"  {name:<26} {peer:>7,} B  {peer / script if script else float('nan'):5.2f}x this one")
     print(f"  returning visit: banner.js {statuses.get('banner.js', 'from the browser cache')}, "
           f"policy {statuses.get('policy', 'from the browser cache')} (server status; 304 has no body)")
     print()
