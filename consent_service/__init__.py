@@ -1,13 +1,11 @@
 """The consent service: cookie consent with proof, data-subject rights, provable purges."""
 from __future__ import annotations
 
-import logging
-
 from flask import Flask, jsonify
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, config, errors, mail, ratelimit, request_id, security_headers
+from . import cli, config, errors, logs, mail, metrics, ratelimit, request_id, security_headers
 from .extensions import LazySessionInterface, api, cached_ensure_sync, db, limiter, migrate
 
 
@@ -23,7 +21,7 @@ def create_app(config_overrides: dict | None = None, environ: dict | None = None
     app.config.update(config_overrides or {})
     app.extensions["settings"] = settings
     app.json.sort_keys = False
-    _configure_logging(app)
+    logs.configure(app.config["LOG_FORMAT"])
 
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:
@@ -56,6 +54,7 @@ def create_app(config_overrides: dict | None = None, environ: dict | None = None
     from backoffice import init_app as init_backoffice; init_backoffice(app)  # noqa: E702 (one line: shared file)
     from proofs import init_app as init_proofs; init_proofs(app)  # noqa: E702 (one line: shared file)
     mail.init_app(app)  # last: a worker pass sends the mail its other jobs queued
+    metrics.init_app(app)  # last: its timer wraps every handler, the hot ones included
     return app
 
 
@@ -63,11 +62,6 @@ def _migrations_dir():
     from pathlib import Path
 
     return Path(__file__).resolve().parent.parent / "migrations"
-
-
-def _configure_logging(app: Flask) -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def _health(app: Flask) -> None:

@@ -16,7 +16,7 @@ from .errors import fail
 from .extensions import db
 from .types import UTCDateTime
 
-SCOPES = ("sites:admin", "consents:read", "accounts:write", "dsar:admin", "dsar:inbound")
+SCOPES = ("sites:admin", "consents:read", "accounts:write", "dsar:admin", "dsar:inbound", "metrics:read")
 KEY_PREFIX = "csk"
 LAST_USE_GRANULARITY = dt.timedelta(seconds=60)
 

@@ -240,6 +240,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CONSENT_RATE_LIMIT", RateLimit(), "600 per minute", "consent writes per client address, or off"),
     Setting("CONSENT_READ_RATE_LIMIT", RateLimit(), "off", "policy and consent-state reads per client address, or off"),
     Setting("POLICY_CACHE_SECONDS", Number(), 2.0, "how long a process keeps a site's current policy"),
+    Setting("PROMETHEUS_MULTIPROC_DIR", PATH, None, "with several gunicorn workers: where their metric counts meet (must be set in the process environment)"),
     Setting("LOG_FORMAT", Text(choices=("text", "json")), "text", "text, or json: one object per line with request_id"),
     # mail
     Setting("SMTP_HOST", Text(), None, "outgoing mail server; unset: mails stay in the outbox"),
@@ -280,6 +281,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BACKOFFICE_IDLE_MINUTES", Integer(1), 30, "idle time after which a back-office session ends"),
     Setting("BACKOFFICE_LOGIN_RATE_LIMIT", RateLimit(), "10 per minute", "sign-in attempts per client address, or off"),
     Setting("BACKOFFICE_PAGE_SIZE", Integer(1, 1000), 50, "rows per back-office page"),
+    Setting("BACKOFFICE_REQUIRE_2FA", Boolean(), False, "DPO accounts must sign in with a one-time code (TOTP)"),
     # preferences and seals
     Setting("PREFERENCES_PATH", PATH, None, "YAML catalogue of notification themes; unset: the built-in themes"),
     Setting("SEAL_INTERVAL_SECONDS", Integer(1), 60, "longest time between two seals of the consent proof"),

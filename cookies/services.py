@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from consent_service import clock, tokens
+from consent_service import clock, metrics, tokens
 from consent_service.extensions import db
 
 from . import consent_mode
@@ -290,6 +290,7 @@ def record_decision(policy: CurrentPolicy, *, action: str, chosen: dict | None, 
     # One INSERT in the session's transaction, without the unit of work: the proof is
     # append-only, so nothing needs the row as a tracked object.
     db.session.execute(_INSERT_RECORD, values)
+    metrics.count_decision(policy.site_key, action)
     record = types.SimpleNamespace(**values)  # what the caller reads back
     until = int(valid_until.timestamp())
     consent_token = tokens.readable(CONSENT_SALT).dumps({

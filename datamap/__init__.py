@@ -29,9 +29,10 @@ def init_app(app: Flask) -> None:
     consent state read."""
     from consent_service.cli import register_demo_loader
     from consent_service.extensions import api
+    from consent_service.metrics import register_gauges
     from consent_service.worker import register_job
 
-    from . import cli, demo, engine, hooks, loader, services, views
+    from . import cli, demo, engine, hooks, loader, metrics, services, views
 
     for name, value in DEFAULTS.items():
         if name not in app.config:
@@ -50,6 +51,7 @@ def init_app(app: Flask) -> None:
     register_job(app, "datamap_due_leases", engine.start_due_lease_purges, every=dt.timedelta(hours=1))
     register_job(app, "datamap_purges", engine.run_purges)
     register_job(app, "datamap_retention", engine.run_retention, every=dt.timedelta(hours=1))
+    register_gauges(app, "datamap", metrics.gauges)
     register_demo_loader(app, "datamap", demo.load_demo_portal)
 
     app.extensions.setdefault("dsar_executors", {}).update(hooks.EXECUTORS)
