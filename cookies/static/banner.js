@@ -23,9 +23,10 @@ var policy, T, cats = [], optional = [], granted = {}, known, box, launcher, bac
 var OWN = {fr: ['Fermer', 'Contenu soumis \u00e0 votre accord\u00a0: ', 'Autoriser et afficher'], en: ['Close', 'Content that needs your consent: ', 'Allow and show']};
 // Theming: the page sets --cb-* (docs/banner.md); the short names below resolve them once, with
 // light and dark defaults. Both main buttons use the one class cc-p: no theme can weigh them apart.
-var CSS = '#cc-b,#cc-m,.cc-f{--b:var(--cb-bg,#fff);--t:var(--cb-text,#1a1a1a);--p:var(--cb-primary,#0b4f9c);--q:var(--cb-button-text,#fff);--l:var(--cb-border,#1a1a1a);--r:var(--cb-radius,8px);--f:var(--cb-font,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif)}' +
+var CSS = '#cc-b,#cc-m,.cc-f{--b:var(--cb-bg,#fff);--t:var(--cb-text,#1a1a1a);--p:var(--cb-primary,#0b4f9c);--q:var(--cb-button-text,#fff);--l:var(--cb-border,#1a1a1a);--r:var(--cb-radius,8px);--f:var(--cb-font,system-ui,sans-serif)}' +
 '@media(prefers-color-scheme:dark){#cc-b,#cc-m,.cc-f{--b:var(--cb-bg,#1c1c20);--t:var(--cb-text,#ececec);--p:var(--cb-primary,#9cc3ff);--q:var(--cb-button-text,#111);--l:var(--cb-border,#ececec)}}' +
-'#cc-b{position:fixed;z-index:2147483647;left:50%;bottom:8px;transform:translateX(-50%);box-sizing:border-box;width:calc(100% - 16px);max-width:40rem;max-height:calc(100% - 16px);overflow:auto;margin:0;padding:16px;background:var(--b);color:var(--t);border:2px solid var(--l);border-radius:var(--r);box-shadow:0 4px 24px rgba(0,0,0,.35);font:15px/1.45 var(--f);text-align:left}' +
+'#cc-b,.cc-f{box-sizing:border-box;margin:0;padding:16px;background:var(--b);color:var(--t);border:2px solid var(--l);border-radius:var(--r);font:15px/1.45 var(--f)}' +
+'#cc-b{position:fixed;z-index:2147483647;left:50%;bottom:8px;transform:translateX(-50%);width:calc(100% - 16px);max-width:40rem;max-height:calc(100% - 16px);overflow:auto;box-shadow:0 4px 24px rgba(0,0,0,.35);text-align:left}' +
 '@media(prefers-reduced-motion:no-preference){#cc-b{animation:cc-in .2s ease-out}}@keyframes cc-in{from{opacity:0;transform:translate(-50%,12px)}}' +
 '#cc-b *,.cc-f *{box-sizing:border-box;font:inherit;color:inherit;letter-spacing:normal}#cc-b [hidden],#cc-m[hidden],[data-consent-src][hidden]{display:none!important}' +
 '#cc-b h2{margin:0 40px 8px 0;font-size:1.15em;font-weight:700}#cc-b p{margin:0 0 12px}' +
@@ -37,7 +38,7 @@ var CSS = '#cc-b,#cc-m,.cc-f{--b:var(--cb-bg,#fff);--t:var(--cb-text,#1a1a1a);--
 '#cc-b .cc-x{position:absolute;top:8px;right:8px;width:36px;height:36px;padding:0;background:var(--b);color:var(--t);border:2px solid transparent;font-size:22px;line-height:1}' +
 '#cc-b label{display:flex;gap:8px;margin:0 0 10px}#cc-b input{flex:none;width:20px;height:20px;margin:2px 0 0;accent-color:var(--p)}#cc-b label b{display:block;font-weight:700}' +
 '#cc-m{position:fixed;z-index:2147483646;left:8px;bottom:8px;padding:4px 8px;background:var(--b);color:var(--p);border:2px solid var(--p);font:13px/1.3 var(--f)}' +
-'.cc-f{display:flex;flex-direction:column;justify-content:center;align-items:center;gap:12px;box-sizing:border-box;max-width:100%;padding:16px;background:var(--b);color:var(--t);border:2px dashed var(--l);border-radius:var(--r);font:15px/1.45 var(--f);text-align:center}.cc-f p{margin:0}' +
+'.cc-f{display:flex;flex-direction:column;justify-content:center;align-items:center;gap:12px;max-width:100%;border-style:dashed;text-align:center}.cc-f p{margin:0}' +
 '#cc-b :focus-visible,#cc-m:focus-visible,.cc-f :focus-visible{outline:3px solid var(--t);outline-offset:2px}#cc-b:focus{outline:none}';
 
 function gtag() {
@@ -319,7 +320,7 @@ settle = resolve;
 var loaded = fetch(api + '/policy').then(function (r) {
 // The service answers an origin the site does not allow, saying so, so that the page can be told how.
 if (r.headers.get('Consent-Origin') == 'refused') {
-console.error('consent banner: ' + location.origin + ' is not an allowed origin of the site "' + site + '". Allow it with: flask sites origins ' + site + ' --add ' + location.origin + ' (or PATCH ' + api + ' with allowed_origins).');
+console.error('consent banner: ' + location.origin + ' is not an allowed origin of the site "' + site + '". Allow it: flask sites origins ' + site + ' --add ' + location.origin + ' (or PATCH ' + api + ')');
 return new Promise(function () {});
 }
 if (!r.ok) throw new Error('policy ' + r.status);
