@@ -95,3 +95,11 @@ class EmailOut(Schema):
 class CatalogueOut(Schema):
     themes = fields.List(fields.Nested(ThemeOut))
     email = fields.Nested(EmailOut)
+
+
+class PostalChangeIn(Schema):
+    """What a DPO records from a tenant's letter (or call, or e-mail) besides the choices."""
+
+    channel = fields.String(required=True, validate=validate.OneOf(("post", "email", "phone")))
+    note = CleanString(max_length=500, load_default=None)
+    next_billing_date = _date(load_default=None)
