@@ -5,7 +5,7 @@ from flask import Flask, jsonify
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, config, errors, logs, mail, metrics, ratelimit, request_id, security_headers
+from . import cli, config, errors, hooks, logs, mail, metrics, ratelimit, request_id, security_headers
 from .extensions import LazySessionInterface, api, cached_ensure_sync, db, limiter, migrate
 
 
@@ -54,6 +54,7 @@ def create_app(config_overrides: dict | None = None, environ: dict | None = None
     from backoffice import init_app as init_backoffice; init_backoffice(app)  # noqa: E702 (one line: shared file)
     from proofs import init_app as init_proofs; init_proofs(app)  # noqa: E702 (one line: shared file)
     mail.init_app(app)  # last: a worker pass sends the mail its other jobs queued
+    hooks.check(app)  # a required hook nobody registered stops the start here
     metrics.init_app(app)  # last: its timer wraps every handler, the hot ones included
     return app
 

@@ -1,17 +1,114 @@
-"""One error shape for ``/v1`` (docs/api.md), HTML error pages elsewhere."""
+"""One error vocabulary: the exceptions services raise, and the one handler that renders
+them (and every HTTP error) as the API's JSON shape under ``/v1`` (docs/api.md) or as the
+HTML error page elsewhere.
+
+Services raise :class:`NotFound`, :class:`Conflict`, :class:`Invalid`... with a message and
+per-field errors; views let them through; :func:`commit` turns a stale write into
+:class:`Conflict`. The session is rolled back before any error is rendered."""
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from http import HTTPStatus
+from typing import Any, ClassVar, NoReturn
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug import exceptions as http
 
 from .extensions import db
 
 log = logging.getLogger(__name__)
+
+FieldErrors = Mapping[str, Any]  # field -> list of messages (or nested, as marshmallow gives)
+STALE_WRITE = "The request changed at the same time; reload it and try again."
+
+
+class ServiceError(Exception):
+    """A request the service refuses: the HTTP ``code``, a ``message`` for the client (no
+    personal data) and per-field ``errors``. Raise a subclass; the handler renders it."""
+
+    code: ClassVar[int] = 400
+
+    def __init__(self, message: str | None = None, errors: FieldErrors | None = None) -> None:
+        super().__init__(message or HTTPStatus(self.code).phrase)
+        self.message = message
+        self.errors: dict[str, Any] = dict(errors or {})
+
+
+class BadRequest(ServiceError):
+    code = 400
+
+
+class Unauthorized(ServiceError):
+    code = 401
+
+
+class Forbidden(ServiceError):
+    code = 403
+
+
+class NotFound(ServiceError):
+    code = 404
+
+
+class Conflict(ServiceError):
+    code = 409
+
+
+class Gone(ServiceError):
+    code = 410
+
+
+class PayloadTooLarge(ServiceError):
+    code = 413
+
+
+class UnsupportedMediaType(ServiceError):
+    code = 415
+
+
+class Invalid(ServiceError):
+    """Well-formed but wrong for this request (422): say which fields, and why."""
+
+    code = 422
+
+
+class Unavailable(ServiceError):
+    code = 503
+
+
+_BY_CODE: dict[int, type[ServiceError]] = {cls.code: cls for cls in (
+    BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Gone, PayloadTooLarge,
+    UnsupportedMediaType, Invalid, Unavailable)}
+
+
+def error_for(code: int, message: str | None = None, errors: FieldErrors | None = None) -> ServiceError:
+    """The family's exception for an HTTP ``code`` (an executor or a hook may choose it)."""
+    cls = _BY_CODE.get(code)
+    if cls is None:
+        raise ValueError(f"no service error for HTTP {code}")
+    return cls(message, errors)
+
+
+@contextmanager
+def stale_write_is_conflict(message: str = STALE_WRITE) -> Iterator[None]:
+    """A stale write inside the block (a versioned row another request changed first) is
+    rolled back and becomes :class:`Conflict`: the client reloads and tries again."""
+    try:
+        yield
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict(message) from None
+
+
+def commit(stale_message: str = STALE_WRITE) -> None:
+    """Commit the session; a stale write becomes :class:`Conflict` (409)."""
+    with stale_write_is_conflict(stale_message):
+        db.session.commit()
 
 
 def wants_json() -> bool:
@@ -48,7 +145,7 @@ def json_error(code: int, message: str | None = None, errors=None, headers=None)
     return response
 
 
-def _http_error(err: HTTPException):
+def _http_error(err: http.HTTPException):
     code = err.code or 500
     headers = dict(err.get_headers()) if code == 405 or code == 429 else {}
     headers.pop("Content-Type", None)
@@ -68,6 +165,17 @@ def _http_error(err: HTTPException):
     return html, code, headers
 
 
+def _service_error(err: ServiceError) -> Response | tuple[str, int, dict[str, str]]:
+    db.session.rollback()
+    default = http.default_exceptions[err.code].description
+    headers = {"WWW-Authenticate": "Bearer"} if err.code == 401 else {}
+    if wants_json():
+        return json_error(err.code, err.message or default, _flatten(err.errors) or None, headers)
+    html = render_template("error.html", code=err.code, status=HTTPStatus(err.code).phrase,
+                           message=err.message or default)
+    return html, err.code, headers
+
+
 def _retry_after(err) -> int:
     limit = getattr(err, "limit", None)
     try:
@@ -85,7 +193,7 @@ def _database_unavailable(err: Exception):
 
 
 def _unexpected(err: Exception):
-    if isinstance(err, HTTPException):
+    if isinstance(err, http.HTTPException):
         return _http_error(err)
     if isinstance(err, (OperationalError,)) or (isinstance(err, DBAPIError) and err.connection_invalidated):
         return _database_unavailable(err)
@@ -93,10 +201,10 @@ def _unexpected(err: Exception):
         # A value the database refuses that validation let through: the client's input, not a crash.
         db.session.rollback()
         log.warning("database refused a value on %s", request.url_rule or "<no route>")
-        return _http_error(BadRequest("A value in the request cannot be stored."))
+        return _http_error(http.BadRequest("A value in the request cannot be stored."))
     db.session.rollback()
     log.exception("unhandled error on %s %s", request.method, request.url_rule or "<no route>")
-    return _http_error(InternalServerError())
+    return _http_error(http.InternalServerError())
 
 
 def _refuse_control_characters_in_paths():
@@ -104,25 +212,19 @@ def _refuse_control_characters_in_paths():
     refuses NUL in text), so it is answered before any view or query sees it."""
     for value in (request.view_args or {}).values():
         if isinstance(value, str) and _CONTROL.search(value):
-            raise NotFound()
+            raise http.NotFound()
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def init_app(app: Flask) -> None:
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(ServiceError, _service_error)
+    app.register_error_handler(http.HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     app.before_request(_refuse_control_characters_in_paths)
 
 
-def fail(code: int, message: str | None = None, errors: dict | None = None):
-    """Abort with the contract's error shape: ``message`` and per-field ``errors``."""
-    from flask_smorest import abort as smorest_abort
-
-    kwargs = {}
-    if message:
-        kwargs["message"] = message
-    if errors:
-        kwargs["messages"] = errors
-    smorest_abort(code, **kwargs)
+def fail(code: int, message: str | None = None, errors: FieldErrors | None = None) -> NoReturn:
+    """Raise the family's exception for ``code`` (shorthand for ``raise error_for(...)``)."""
+    raise error_for(code, message, errors)

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from consent_service import clock, metrics, tokens
+from consent_service import clock, hooks, metrics, tokens
+from consent_service.errors import Conflict, NotFound
 from consent_service.extensions import db
 
 from . import consent_mode
@@ -27,14 +28,6 @@ RCI_SALT = "cookies.r_ci"
 CONSENT_COOKIE = "cookie_consent"
 RCI_COOKIE = "r_ci"
 CNIL_GOOD_PRACTICE_MONTHS = 6
-
-
-class NotFound(LookupError):
-    pass
-
-
-class Conflict(RuntimeError):
-    pass
 
 
 def canonical_json(value) -> str:
@@ -356,10 +349,9 @@ def consent_state(policy: CurrentPolicy, raw_consent: str | None, raw_rci: str |
 
 def objected_categories(visitor_id: str) -> frozenset[str]:
     """Categories the visitor's account objected to (GDPR art. 21), from the lookup another
-    package registers as ``app.extensions["consent_objections"]``; that lookup must answer from
-    a short-lived cache, not a database read per call."""
-    lookup = current_app.extensions.get("consent_objections")
-    return frozenset(lookup(visitor_id)) if lookup else frozenset()
+    package registers as :data:`hooks.CONSENT_OBJECTIONS`; that lookup must answer from a
+    short-lived cache, not a database read per call."""
+    return frozenset(hooks.CONSENT_OBJECTIONS.get()(visitor_id))
 
 
 def get_proof(consent_id: str) -> ConsentRecord:
@@ -385,8 +377,7 @@ def link_visitor(account_id: str, visitor_id: str) -> None:
     """Remember that ``visitor_id`` belongs to ``account_id`` (idempotent). An account whose
     purge has started takes no new link: the link would outlive the purge and tie the
     visitor's future decisions to a deleted account."""
-    is_purged = current_app.extensions.get("account_purged")
-    if is_purged is not None and is_purged(account_id):
+    if hooks.ACCOUNT_PURGED.get()(account_id):
         raise Conflict("This account has been deleted (or is being deleted): no visitor can be linked to it.")
     exists = db.session.execute(db.select(VisitorLink.id).where(
         VisitorLink.account_id == account_id, VisitorLink.visitor_id == visitor_id)).first()

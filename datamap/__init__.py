@@ -3,24 +3,10 @@ engine behind account deletions, lease ends, DSAR erasures and retention sweeps.
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from flask import Flask
 
-DEFAULTS = {
-    # Rows (or files) per batch of a purge step, each its own transaction; 0: one statement per
-    # table. Only the subject's own rows are locked, so batches matter only for huge subjects.
-    "PURGE_BATCH_SIZE": 0,
-    "PURGE_STEP_LEASE_SECONDS": 120,     # a step not renewed for this long was abandoned by a dead worker
-    "PURGE_MAX_ATTEMPTS": 5,             # tries of a step before its store is reported failed
-    "PURGE_RETRY_SECONDS": 60,           # first retry delay, doubled after each failed try
-    "PURGE_STEPS_PER_PASS": 50,
-    "PURGE_BATCH_PAUSE_SECONDS": 0.0,     # tests only: a pause between batches
-    "RETENTION_BATCH_SIZE": 20000,
-    "RETENTION_BATCHES_PER_PASS": 100,
-    "CONSENT_PROOF_RETENTION_MONTHS": 60,
-    "CONSENT_OBJECTIONS_CACHE_SECONDS": 3.0,
-}
+from consent_service import hooks
 
 
 def init_app(app: Flask) -> None:
@@ -32,15 +18,8 @@ def init_app(app: Flask) -> None:
     from consent_service.metrics import register_gauges
     from consent_service.worker import register_job
 
-    from . import cli, demo, engine, hooks, loader, metrics, services, views
+    from . import cli, demo, engine, executors, loader, metrics, services, views
 
-    for name, value in DEFAULTS.items():
-        if name not in app.config:
-            raw = os.environ.get(name)
-            try:
-                app.config[name] = type(value)(raw) if raw else value
-            except ValueError:
-                raise RuntimeError(f"{name} must be a {type(value).__name__}") from None
     app.extensions["datamap"] = loader.load(app.config.get("DATAMAP_PATH"))
 
     api.register_blueprint(views.accounts_blp)
@@ -54,7 +33,8 @@ def init_app(app: Flask) -> None:
     register_gauges(app, "datamap", metrics.gauges)
     register_demo_loader(app, "datamap", demo.load_demo_portal)
 
-    app.extensions.setdefault("dsar_executors", {}).update(hooks.EXECUTORS)
-    app.extensions["dsar_identity_verifier"] = services.verify_identity
-    app.extensions["account_purged"] = services.account_purged
-    app.extensions["consent_objections"] = services.ObjectionCache(app, app.config["CONSENT_OBJECTIONS_CACHE_SECONDS"])
+    for type_, executor in executors.EXECUTORS.items():
+        hooks.DSAR_EXECUTORS.register(app, type_, executor)
+    hooks.IDENTITY_VERIFIER.register(app, services.verify_identity)
+    hooks.ACCOUNT_PURGED.register(app, services.account_purged)
+    hooks.CONSENT_OBJECTIONS.register(app, services.ObjectionCache(app, app.config["CONSENT_OBJECTIONS_CACHE_SECONDS"]))

@@ -19,6 +19,7 @@ from itsdangerous import SignatureExpired
 
 from consent_service import clock, tokens
 from consent_service.extensions import db
+from dsar.services import subject_requests
 
 from . import connectors, export_store
 from .loader import BUILTIN_STORE, About
@@ -164,9 +165,7 @@ def _builtin_sections(archive: zipfile.ZipFile, account_id: str) -> list[dict]:
                                       "purge_due_on": lease.purge_due_on.isoformat()}] if lease else [])
     processing = processing_of(account_id)
     tables["account_processing"] = iter([processing] if processing["restricted"] or processing["objections"] else [])
-    requests = current_app.extensions.get("dsar_subject_requests")
-    if requests is not None:  # the DSAR package may offer the subject's own requests
-        tables["dsar_requests"] = iter(requests(account_id))
+    tables["dsar_requests"] = iter(subject_requests(account_id))
     for table, rows in tables.items():
         name = f"data/{BUILTIN_STORE}/{table}.json"
         count = _write_json_list(archive, name, {"store": BUILTIN_STORE, "table": table}, rows)

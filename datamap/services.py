@@ -12,7 +12,8 @@ import time
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from consent_service import clock
+from consent_service import clock, hooks
+from consent_service.errors import Conflict
 from consent_service.extensions import db
 from consent_service.fields import account_id_is_valid
 
@@ -24,10 +25,6 @@ log = logging.getLogger(__name__)
 
 LEASE_GRACE_MONTHS = 3
 MAX_TEXT = 500
-
-
-class Conflict(RuntimeError):
-    pass
 
 
 class NotRectifiable(ValueError):
@@ -170,7 +167,7 @@ class ObjectionCache:
 
 
 def forget_objections() -> None:
-    cache = current_app.extensions.get("consent_objections")
+    cache = hooks.CONSENT_OBJECTIONS.get()
     if isinstance(cache, ObjectionCache):
         cache.forget()
 

@@ -5,7 +5,7 @@ from flask import Blueprint as FlaskBlueprint, Response, abort, stream_with_cont
 from flask_smorest import Blueprint
 
 from consent_service import apikeys
-from consent_service.errors import fail
+from consent_service.errors import Invalid, NotFound
 from consent_service.extensions import db
 
 from . import engine, exports, schemas, services
@@ -18,7 +18,7 @@ exports_bp = FlaskBlueprint("datamap_exports", __name__, template_folder="templa
 
 def _valid_account(account_id: str) -> None:
     if not services.valid_account_id(account_id):
-        fail(422, errors={"account_id": ["Not a valid account id."]})
+        raise Invalid(errors={"account_id": ["Not a valid account id."]})
 
 
 @accounts_blp.route("/<string:account_id>/deletion", methods=["POST"])
@@ -39,10 +39,7 @@ def delete_account(account_id):
 def set_lease(data, account_id):
     """Record the lease end; the worker purges the account 3 calendar months later."""
     _valid_account(account_id)
-    try:
-        lease = services.set_lease(account_id, data["lease_end"])
-    except services.Conflict as err:
-        fail(409, str(err))
+    lease = services.set_lease(account_id, data["lease_end"])
     db.session.commit()
     return lease
 
@@ -63,7 +60,7 @@ def receipt(purge_id):
     """The receipt of a purge: stores, actions and counts; no personal data."""
     purge = engine.get_purge(purge_id)
     if purge is None:
-        fail(404, "No such purge.")
+        raise NotFound("No such purge.")
     return engine.receipt(purge)
 
 

@@ -5,6 +5,8 @@ import datetime as dt
 
 from flask import Flask
 
+from consent_service import hooks
+
 
 def init_app(app: Flask) -> None:
     from consent_service.cli import register_demo_loader
@@ -12,17 +14,13 @@ def init_app(app: Flask) -> None:
     from consent_service.metrics import register_gauges
     from consent_service.worker import register_job
 
-    from . import demo, jobs, metrics, models, pages, retention, services, views  # noqa: F401  (models: tables for create_all)
+    from . import demo, jobs, metrics, models, pages, rights_form, views
 
-    app.config.setdefault("DSAR_EMAIL_RATE_LIMIT", "5 per hour")
-    app.config.setdefault("DSAR_DIGEST_HOUR", 7)
-    months = app.config.setdefault("DSAR_RETENTION_MONTHS", retention.DEFAULT_RETENTION_MONTHS)
-    if type(months) is not int or months < 1:  # 0 would delete a request the day it closes
-        raise RuntimeError("DSAR_RETENTION_MONTHS must be a whole number of months, at least 1")
     api.register_blueprint(views.blp)
     app.register_blueprint(pages.pages)
+    app.register_blueprint(rights_form.rights_pages)
     register_job(app, "dsar_reminders", jobs.send_reminders, every=dt.timedelta(minutes=15))
     register_job(app, "dsar_digest", jobs.send_digest, every=dt.timedelta(minutes=5))
     register_gauges(app, "dsar", metrics.gauges)
     register_demo_loader(app, "dsar", demo.load_demo_requests)
-    app.extensions["dsar_subject_requests"] = services.subject_requests
+    hooks.DSAR_EXECUTORS.require(app, models.TYPES)  # start-up fails unless each type can be executed

@@ -13,6 +13,8 @@ from html.parser import HTMLParser
 
 from marshmallow import ValidationError, validate
 
+from consent_service.errors import Invalid
+
 MAX_TEXT = 20_000
 
 # Words that name a right, French and English; matched without accents or case.
@@ -33,7 +35,7 @@ _BROKEN = (email.errors.StartBoundaryNotFoundDefect, email.errors.NoBoundaryInMu
 _validate_email = validate.Email()
 
 
-class MalformedMessage(ValueError):
+class MalformedMessage(Invalid):
     """The body is not a usable RFC 5322 message; ``str(err)`` says why (no content)."""
 
 

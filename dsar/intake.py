@@ -9,11 +9,12 @@ import secrets
 
 from flask import current_app
 
-from consent_service import clock, tokens
+from consent_service import clock, hooks, tokens
+from consent_service.errors import NotFound
 
 from . import deadlines, notify
 from .models import DsarEvent, DsarRequest
-from .services import SUBJECT, SYSTEM, NotFound, add_event, get_request, new_reference
+from .services import SUBJECT, SYSTEM, add_event, get_request, new_reference
 from consent_service.extensions import db
 
 log = logging.getLogger(__name__)
@@ -94,10 +95,10 @@ def submit_form(**fields) -> Intake:
 
 
 def try_identity_verifier(dsar_request: DsarRequest) -> bool:
-    """Ask the verifier another package registers as ``app.extensions["dsar_identity_verifier"]``
-    (``(account_id, birth_date, email) -> bool``). True verifies the request with the method
-    ``account_birth_date``; False changes nothing anyone can see."""
-    verifier = current_app.extensions.get("dsar_identity_verifier")
+    """Ask the verifier another package registers as :data:`hooks.IDENTITY_VERIFIER` (optional).
+    True verifies the request with the method ``account_birth_date``; False changes nothing
+    anyone can see."""
+    verifier = hooks.IDENTITY_VERIFIER.find()
     if verifier is None or not dsar_request.account_id or not dsar_request.birth_date or not dsar_request.email:
         return False
     try:

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from flask import current_app
 from sqlalchemy import delete, exists, insert, inspect, select, update
 
-from consent_service import clock
+from consent_service import clock, hooks
 from consent_service.extensions import db
 from consent_service.mail import OutboxMessage
 
@@ -33,8 +33,6 @@ from .services import SYSTEM
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RETENTION_MONTHS = 60  # the civil limitation period (art. 2224 Code civil)
-PURGED_HOOK = "account_purged"  # app.extensions[PURGED_HOOK]: (account_id) -> bool
 MINIMISED = "minimised"  # the kind of the event that marks a minimised request
 MINIMISED_NOTE = "Personal data removed: the subject's account was purged."
 IDENTIFYING = ("email", "full_name", "birth_date", "message", "account_id", "outcome", "export_url")
@@ -68,13 +66,12 @@ def minimise_account_requests(account_id: str) -> dict[str, int]:
 
 
 def minimise_if_purged(dsar_request: DsarRequest) -> bool:
-    """Minimise ``dsar_request``, just closed, when the hook ``app.extensions["account_purged"]``
+    """Minimise ``dsar_request``, just closed, when the hook :data:`hooks.ACCOUNT_PURGED`
     says its account has been purged meanwhile. Call it after the closing e-mail is queued:
     that e-mail still leaves. Returns whether the request was minimised."""
-    is_purged: Callable[[str], bool] | None = current_app.extensions.get(PURGED_HOOK)
-    if is_purged is None or dsar_request.closed_at is None or not dsar_request.account_id:
+    if dsar_request.closed_at is None or not dsar_request.account_id:
         return False
-    if not is_purged(dsar_request.account_id):
+    if not hooks.ACCOUNT_PURGED.get()(dsar_request.account_id):
         return False
     db.session.flush()
     _minimise([(dsar_request.id, dsar_request.reference, dsar_request.status)])

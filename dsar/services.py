@@ -1,7 +1,6 @@
 """The rules shared by every part of a request's life: lookup, timeline, JSON, the register.
 
-Services flush, never commit. Other packages use :func:`get_request` and
-:class:`ExecutionError` from here (see "Plug-in points" in README.md).
+Services flush, never commit; they raise :mod:`consent_service.errors` exceptions.
 """
 from __future__ import annotations
 
@@ -11,6 +10,7 @@ import logging
 import secrets
 
 from consent_service import clock
+from consent_service.errors import NotFound
 from consent_service.extensions import db
 
 from .models import OPEN_STATUSES, DsarEvent, DsarRequest
@@ -20,37 +20,6 @@ log = logging.getLogger(__name__)
 SUBJECT = "subject"
 SYSTEM = "system"
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: easy to read aloud
-
-
-class NotFound(LookupError):
-    pass
-
-
-class Conflict(RuntimeError):
-    """The request's current status does not allow the action."""
-
-    def __init__(self, message: str, status: str | None = None):
-        super().__init__(message)
-        self.status = status
-
-
-class Invalid(ValueError):
-    """A body that is well-formed but wrong for this request: ``errors`` per field."""
-
-    def __init__(self, errors: dict):
-        super().__init__("invalid")
-        self.errors = errors
-
-
-class ExecutionError(Exception):
-    """Raised by an executor registered in ``app.extensions["dsar_executors"]``: the
-    request is left unchanged and the API answers ``code`` with ``message`` and ``errors``."""
-
-    def __init__(self, code: int, message: str, errors: dict | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.errors = errors
 
 
 def new_reference(year: int) -> str:

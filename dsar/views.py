@@ -6,13 +6,12 @@ import hmac
 
 from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
-from sqlalchemy.orm.exc import StaleDataError
 
 from consent_service import apikeys, clock, mail
-from consent_service.errors import fail
+from consent_service.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, commit
 from consent_service.extensions import db, limiter
 
-from . import inbound_email, intake, schemas, services, workflow
+from . import actions, inbound_email, intake, schemas, services
 from .services import SYSTEM
 
 blp = Blueprint("dsar", __name__, url_prefix="/v1/dsar", description="Data-subject requests")
@@ -71,34 +70,10 @@ def _actor() -> str:
     return g.get("api_key_name") or SYSTEM
 
 
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        fail(409, "The request changed at the same time; reload it and try again.")
-
-
-def _act(action, *args):
-    """Run a workflow action, commit it with its queued e-mail, answer the detail."""
-    try:
-        dsar_request = action(*args)
-    except services.NotFound as err:
-        db.session.rollback()
-        fail(404, str(err))
-    except services.Invalid as err:
-        db.session.rollback()
-        fail(422, errors=err.errors)
-    except services.Conflict as err:
-        db.session.rollback()
-        fail(409, str(err), {"current_status": [err.status]} if err.status else None)
-    except services.ExecutionError as err:
-        db.session.rollback()
-        fail(err.code, err.message, err.errors)
-    except StaleDataError:
-        db.session.rollback()
-        fail(409, "The request changed at the same time; reload it and try again.")
-    _commit()
+def _act(action: str, reference: str, data: dict) -> dict:
+    """Run one of the DPO's actions, commit it with its queued e-mail, answer the detail."""
+    dsar_request = actions.perform(action, reference, data, _actor())
+    commit()
     return services.request_json(dsar_request, detail=True)
 
 
@@ -115,7 +90,7 @@ def submit_request(data):
     """A data subject's request (public, rate limited). The answer never says whether an
     account exists: it is the same whatever the account id and birth date."""
     result = intake.submit_form(**data)
-    _commit()
+    commit()
     r = result.request
     return {"reference": r.reference, "status": "awaiting_verification", "received_at": clock.rfc3339(r.received_at),
             "due_on": r.due_on.isoformat(), "due_at": clock.rfc3339(r.due_at)}
@@ -129,7 +104,7 @@ def intake_request(data):
     """A request the DPO received by post, e-mail or phone, with its real receipt time."""
     note = data.pop("note", None)
     result = intake.open_request(actor=_actor(), notify_dpo=False, note=note, **data)
-    _commit()
+    commit()
     return services.request_json(result.request, detail=True)
 
 
@@ -143,14 +118,11 @@ def inbound_email_view():
     case with ``channel: "email"``; a duplicate within minutes joins the open case."""
     request.max_content_length = INBOUND_LIMIT
     if (request.content_length or 0) > INBOUND_LIMIT:
-        fail(413, "The message is larger than 10 MiB.")
+        raise PayloadTooLarge("The message is larger than 10 MiB.")
     if request.mimetype not in ("message/rfc822", "application/octet-stream", "text/plain"):
-        fail(415, "Send the raw message as message/rfc822.")
+        raise UnsupportedMediaType("Send the raw message as message/rfc822.")
     raw = request.get_data(cache=False)
-    try:
-        parsed = inbound_email.parse(raw)
-    except inbound_email.MalformedMessage as err:
-        fail(422, str(err))
+    parsed = inbound_email.parse(raw)
     note = f"Received by e-mail ({parsed.attachments} attachment(s) ignored)."
     message = f"{parsed.subject}\n\n{parsed.text}".strip() or None
     if parsed.automatic:
@@ -158,7 +130,7 @@ def inbound_email_view():
     result = intake.open_request(type=parsed.type, channel="email", actor=SYSTEM, email=parsed.sender,
                                  full_name=parsed.display_name, message=message, locale=parsed.locale,
                                  acknowledge=not parsed.automatic, note=note)
-    _commit()
+    commit()
     return {"reference": result.request.reference}
 
 
@@ -190,73 +162,70 @@ def register_csv(query):
 @blp.response(200, schemas.RequestDetail)
 def get_request(reference):
     """One request with its timeline (oldest first) and its e-mails."""
-    try:
-        return services.request_json(services.get_request(reference), detail=True)
-    except services.NotFound as err:
-        fail(404, str(err))
+    return services.request_json(services.get_request(reference), detail=True)
 
 
 @blp.route("/requests/<string:reference>", methods=["PATCH"])
 @apikeys.require_scope(ADMIN)
-@blp.arguments(schemas.ClassifyIn)
+@blp.arguments(actions.ACTIONS["classify"].schema)
 @blp.response(200, schemas.RequestDetail)
 def classify_request(data, reference):
     """Set the request's type."""
-    return _act(workflow.classify, reference, data["type"], _actor())
+    return _act("classify", reference, data)
 
 
 @blp.route("/requests/<string:reference>/verify", methods=["POST"])
 @apikeys.require_scope(ADMIN)
-@blp.arguments(schemas.VerifyIn)
+@blp.arguments(actions.ACTIONS["verify"].schema)
 @blp.response(200, schemas.RequestDetail)
 def verify_request(data, reference):
     """The DPO verified the subject's identity by another method, with a note."""
-    return _act(workflow.verify, reference, data["method"], data["note"], _actor())
+    return _act("verify", reference, data)
 
 
 @blp.route("/requests/<string:reference>/extend", methods=["POST"])
 @apikeys.require_scope(ADMIN)
-@blp.arguments(schemas.ExtendIn)
+@blp.arguments(actions.ACTIONS["extend"].schema)
 @blp.response(200, schemas.RequestDetail)
 def extend_request(data, reference):
     """Extend the deadline to three months after receipt (once, before the first deadline)."""
-    return _act(workflow.extend, reference, data["reason"], _actor())
+    return _act("extend", reference, data)
 
 
 @blp.route("/requests/<string:reference>/execute", methods=["POST"])
 @apikeys.require_scope(ADMIN)
-@blp.arguments(schemas.ExecuteIn)
+@blp.arguments(actions.ACTIONS["execute"].schema)
 @blp.response(200, schemas.RequestDetail)
 def execute_request(data, reference):
     """Carry the request out with the executor registered for its type (``changes`` for a rectification)."""
-    return _act(workflow.execute, reference, data, _actor())
+    return _act("execute", reference, data)
 
 
 @blp.route("/requests/<string:reference>/reject", methods=["POST"])
 @apikeys.require_scope(ADMIN)
-@blp.arguments(schemas.RejectIn)
+@blp.arguments(actions.ACTIONS["reject"].schema)
 @blp.response(200, schemas.RequestDetail)
 def reject_request(data, reference):
     """Refuse the request, with a ground and a reason the subject receives."""
-    return _act(workflow.reject, reference, data["ground"], data["reason"], _actor())
+    return _act("reject", reference, data)
 
 
 @blp.route("/requests/<string:reference>/complete", methods=["POST"])
 @apikeys.require_scope(ADMIN)
-@blp.arguments(schemas.CompleteIn)
+@blp.arguments(actions.ACTIONS["complete"].schema)
 @blp.response(200, schemas.RequestDetail)
 def complete_request(data, reference):
     """Close the handled request; the subject receives the summary."""
-    return _act(workflow.complete, reference, data["summary"], _actor())
+    return _act("complete", reference, data)
 
 
 @blp.route("/requests/<string:reference>/withdraw", methods=["POST"])
 @apikeys.require_scope(ADMIN)
-@blp.arguments(schemas.WithdrawIn)
+@blp.arguments(actions.ACTIONS["withdraw"].schema)
 @blp.response(200, schemas.RequestDetail)
 def withdraw_request(data, reference):
     """Record that the subject withdrew the request."""
-    return _act(workflow.withdraw, reference, data.get("note"), _actor())
+    return _act("withdraw", reference, data)
 
 
 
@@ -285,6 +254,6 @@ def retry_outbox(message_id):
     """Queue a failed e-mail again with a fresh set of tries."""
     message = mail.requeue(message_id)
     if message is None:
-        fail(404, "No failed e-mail with that id.")
+        raise NotFound("No failed e-mail with that id.")
     db.session.commit()
     return _outbox_json(message)

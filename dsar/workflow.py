@@ -1,19 +1,18 @@
 """The DPO's actions on a request: the state machine, each step an event, each notice queued.
 
 Every function checks the current status against :data:`TRANSITIONS` and raises
-:class:`~dsar.services.Conflict` (409) otherwise; body errors (:class:`~dsar.services.Invalid`,
-422) are raised before any status check.
+:class:`~consent_service.errors.Conflict` (409, with ``errors.current_status``) otherwise;
+body errors (:class:`~consent_service.errors.Invalid`, 422) are raised before any status check.
 """
 from __future__ import annotations
 
-from flask import current_app
-
-from consent_service import clock
+from consent_service import clock, hooks
+from consent_service.errors import Conflict, Invalid
 
 from . import deadlines, notify, retention
 from .intake import mark_verified
 from .models import OPEN_STATUSES, DsarRequest
-from .services import Conflict, ExecutionError, Invalid, add_event, get_request
+from .services import add_event, get_request
 
 # from-status -> the statuses it may move to; terminal statuses have none.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -26,14 +25,18 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+def _conflict(message: str, dsar_request: DsarRequest) -> Conflict:
+    return Conflict(message, {"current_status": [dsar_request.status]})
+
+
 def _require(dsar_request: DsarRequest, to_status: str, action: str) -> None:
     if to_status not in TRANSITIONS[dsar_request.status]:
-        raise Conflict(f"This request is {dsar_request.status}: it cannot be {action}.", dsar_request.status)
+        raise _conflict(f"This request is {dsar_request.status}: it cannot be {action}.", dsar_request)
 
 
 def _require_open(dsar_request: DsarRequest, action: str) -> None:
     if dsar_request.status not in OPEN_STATUSES:
-        raise Conflict(f"This request is {dsar_request.status}: it cannot be {action}.", dsar_request.status)
+        raise _conflict(f"This request is {dsar_request.status}: it cannot be {action}.", dsar_request)
 
 
 def _close(dsar_request: DsarRequest) -> None:
@@ -72,9 +75,9 @@ def extend(reference: str, reason: str, actor: str) -> DsarRequest:
     dsar_request = get_request(reference, for_update=True)
     _require_open(dsar_request, "extended")
     if dsar_request.extended:
-        raise Conflict("The deadline has already been extended once.", dsar_request.status)
+        raise _conflict("The deadline has already been extended once.", dsar_request)
     if clock.now() > clock.utc(dsar_request.first_due_at):
-        raise Conflict("The first deadline has passed: it can no longer be extended.", dsar_request.status)
+        raise _conflict("The first deadline has passed: it can no longer be extended.", dsar_request)
     dsar_request.due_on, dsar_request.due_at = deadlines.deadline(dsar_request.received_at,
                                                                   deadlines.EXTENDED_MONTHS)
     dsar_request.extended = True
@@ -87,26 +90,26 @@ def extend(reference: str, reason: str, actor: str) -> DsarRequest:
 def _check_changes(dsar_request: DsarRequest, changes: dict | None) -> None:
     if dsar_request.type == "rectification":
         if not changes:
-            raise Invalid({"changes": ["A rectification lists the changes to make."]})
+            raise Invalid(errors={"changes": ["A rectification lists the changes to make."]})
     elif changes is not None:
-        raise Invalid({"changes": ["Only a rectification takes changes."]})
+        raise Invalid(errors={"changes": ["Only a rectification takes changes."]})
 
 
 def execute(reference: str, body: dict, actor: str) -> DsarRequest:
-    """Run the executor registered for the request's type (``app.extensions["dsar_executors"]``);
-    it returns ``{"note", "export_url", "purge_id"}`` or raises :class:`ExecutionError`."""
+    """Run the executor registered for the request's type (:data:`hooks.DSAR_EXECUTORS`); it
+    returns ``{"note", "export_url", "purge_id"}`` or raises a service error."""
     dsar_request = get_request(reference, for_update=True)
     if dsar_request.type is None:
-        raise Conflict("Set the request's type first.", dsar_request.status)
+        raise _conflict("Set the request's type first.", dsar_request)
     _check_changes(dsar_request, body.get("changes"))
     _require(dsar_request, "in_progress", "executed")
-    executor = current_app.extensions.get("dsar_executors", {}).get(dsar_request.type)
+    executor = hooks.DSAR_EXECUTORS.get(dsar_request.type)
     if executor is None:
-        raise Conflict(f"No automatic execution is available for {dsar_request.type} requests: "
-                       "act by hand, then complete the request.", dsar_request.status)
+        raise _conflict(f"No automatic execution is available for {dsar_request.type} requests: "
+                        "act by hand, then complete the request.", dsar_request)
     result = executor(dsar_request, dict(body)) or {}
     if not isinstance(result, dict):
-        raise ExecutionError(500, "The executor returned an unexpected result.")
+        raise TypeError(f"the {dsar_request.type} executor returned {type(result).__name__}, not a dict")
     if result.get("export_url"):
         dsar_request.export_url = str(result["export_url"])
     if result.get("purge_id"):

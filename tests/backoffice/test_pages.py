@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 
-from consent_service import clock
+from consent_service import clock, hooks
 from consent_service.extensions import db
 
 from .conftest import HTML, NOW
@@ -114,8 +114,7 @@ def test_classify_then_execute_a_rectification_with_field_value_pairs(dpo_client
         seen.update(body)
         return {"note": "rectified"}
 
-    current_app.extensions["dsar_executors"] = {**current_app.extensions["dsar_executors"],
-                                                "rectification": executor}
+    hooks.DSAR_EXECUTORS.register(current_app, "rectification", executor)
     reference = dsar_request(type=None)
     assert _post(dpo_client, reference, "classify", type="rectification").status_code == 302
     _post(dpo_client, reference, "verify", method="in_person", note="Vu au guichet")

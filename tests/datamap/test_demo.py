@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from consent_service import clock
+from consent_service import clock, hooks
 from consent_service.extensions import db
 from datamap import engine, loader
 
@@ -23,9 +23,8 @@ def test_the_demo_portal_supports_an_access_request_and_an_account_deletion(make
     demo = make_app(DATAMAP_PATH=path)
     try:
         with demo.app_context():
-            assert demo.extensions["dsar_identity_verifier"]("A1001", dt.date(1985, 4, 12),
-                                                             "camille.martin@example.fr")
-            result = demo.extensions["dsar_executors"]["access"](fake_request("access"), {})
+            assert hooks.IDENTITY_VERIFIER.get()("A1001", dt.date(1985, 4, 12), "camille.martin@example.fr")
+            result = hooks.DSAR_EXECUTORS.get("access")(fake_request("access"), {})
             assert result["export_url"]
             purge = engine.start_purge("A1001", "account_deleted")
             db.session.commit()

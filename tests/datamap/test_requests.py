@@ -9,7 +9,7 @@ import zipfile
 import pytest
 import sqlalchemy as sa
 
-from consent_service import clock
+from consent_service import clock, hooks
 from consent_service.extensions import db
 from datamap import export_store
 from datamap.export_store import DataExportChunk
@@ -20,7 +20,7 @@ from .helpers import consent_for, run_worker
 
 
 def execute(app, type_, body=None, **request):
-    return app.extensions["dsar_executors"][type_](fake_request(type_, **request), body or {})
+    return hooks.DSAR_EXECUTORS.get(type_)(fake_request(type_, **request), body or {})
 
 
 def token_of(url: str) -> str:
@@ -197,7 +197,7 @@ def test_an_objection_turns_analytics_off_for_the_account_visitors(app, client, 
     other = consent_for(client, api_key, "A1002")
     execute(app, "objection")
     db.session.commit()
-    cache = app.extensions["consent_objections"]
+    cache = hooks.CONSENT_OBJECTIONS.get()
     assert cache(visitor) == {"analytics"} and cache(other) == frozenset()
 
 
@@ -205,7 +205,7 @@ def test_objections_answer_from_a_cache_without_a_query_per_call(app, client, ap
     visitor = consent_for(client, api_key, "A1001")
     execute(app, "objection")
     db.session.commit()
-    cache = app.extensions["consent_objections"]
+    cache = hooks.CONSENT_OBJECTIONS.get()
     cache(visitor)
     statements = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731
@@ -242,13 +242,13 @@ def test_the_consent_state_of_an_objecting_account_visitor_has_analytics_off(app
     ("../x", dt.date(1985, 4, 12), "camille.martin@example.fr", False),
 ])
 def test_identity_is_verified_by_birth_date_and_email(app, account_id, birth, email, expected):
-    assert app.extensions["dsar_identity_verifier"](account_id, birth, email) is expected
+    assert hooks.IDENTITY_VERIFIER.get()(account_id, birth, email) is expected
 
 
 def test_identity_check_with_a_store_down_is_just_false(app, monkeypatch):
     store = app.extensions["datamap"].store("portal")
     monkeypatch.setattr(store, "engine", sa.create_engine("postgresql+psycopg://x@127.0.0.1:1/x"))
-    assert app.extensions["dsar_identity_verifier"]("A1001", dt.date(1985, 4, 12),
+    assert hooks.IDENTITY_VERIFIER.get()("A1001", dt.date(1985, 4, 12),
                                                     "camille.martin@example.fr") is False
 
 

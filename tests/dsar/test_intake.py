@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from consent_service import clock
+from consent_service import clock, hooks
 from consent_service.extensions import db
 from dsar.models import DsarEvent, DsarRequest
 
@@ -146,7 +146,7 @@ def test_the_identity_verifier_verifies_silently_and_the_answer_is_the_same(clie
         calls.append((account_id, birth_date, email))
         return account_id == "T-1001" and birth_date == dt.date(1980, 5, 17)
 
-    app.extensions["dsar_identity_verifier"] = verifier
+    hooks.IDENTITY_VERIFIER.register(app, verifier)
     good = submit(client, account_id="T-1001", birth_date="1980-05-17")
     bad = submit(client, email="other@example.fr", account_id="T-1001", birth_date="1981-05-17")
     none = submit(client, email="third@example.fr", account_id="T-9999", birth_date="1980-05-17")
@@ -223,7 +223,7 @@ def test_the_form_is_documented_and_public(client):
 
 
 def test_an_automatically_verified_request_gets_no_confirmation_link(client, app):
-    app.extensions["dsar_identity_verifier"] = lambda account_id, birth_date, email: True
+    hooks.IDENTITY_VERIFIER.register(app, lambda account_id, birth_date, email: True)
     submit(client, account_id="T-1001", birth_date="1980-05-17")
     mail, = outbox("locataire@example.fr")
     assert "confirmée" in mail.subject and "/dsar/verify" not in mail.text
@@ -233,7 +233,7 @@ def test_a_failing_identity_verifier_changes_nothing_visible(client, admin, app)
     def broken(*args):
         raise RuntimeError("account store down")
 
-    app.extensions["dsar_identity_verifier"] = broken
+    hooks.IDENTITY_VERIFIER.register(app, broken)
     response = submit(client, account_id="T-1001", birth_date="1980-05-17")
     assert response.status_code == 202 and response.get_json()["status"] == "awaiting_verification"
     assert "/dsar/verify" in outbox("locataire@example.fr")[0].text

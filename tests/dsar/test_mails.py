@@ -2,7 +2,7 @@
 import datetime as dt
 import re
 
-from consent_service import clock, worker
+from consent_service import clock, hooks, worker
 
 from .helpers import detail, intake, submit
 
@@ -69,7 +69,7 @@ def test_state_change_and_mail_commit_together(client, admin, smtp, app):
         queue_mail(to="someone@example.fr", subject="half done", text="x")
         raise RuntimeError("the engine broke")
 
-    app.extensions.setdefault("dsar_executors", {})["erasure"] = broken
+    hooks.DSAR_EXECUTORS.register(app, "erasure", broken)
     response = client.post(f"/v1/dsar/requests/{reference}/execute", json={}, headers=admin)
     assert response.status_code == 500
     worker.run_once()

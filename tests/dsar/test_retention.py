@@ -6,7 +6,7 @@ import itertools
 import pytest
 import sqlalchemy as sa
 
-from consent_service import clock, config
+from consent_service import clock, config, hooks
 from consent_service.extensions import db
 from consent_service.mail import OutboxMessage
 from datamap import engine
@@ -236,9 +236,8 @@ def test_the_statements_do_not_grow_with_the_number_of_requests(app):
 def purged(app):
     """The hook datamap registers: here every account asked about counts as purged."""
     asked = []
-    app.extensions[retention.PURGED_HOOK] = lambda account_id: asked.append(account_id) or True
-    yield asked
-    app.extensions.pop(retention.PURGED_HOOK, None)
+    hooks.ACCOUNT_PURGED.register(app, lambda account_id: asked.append(account_id) or True)
+    return asked
 
 
 def test_closing_a_request_of_a_purged_account_minimises_it_and_still_sends_the_answer(client, admin, purged):
@@ -279,16 +278,9 @@ def test_rejecting_or_withdrawing_a_request_of_a_purged_account_minimises_it(app
     assert events(reference)[-1].kind == retention.MINIMISED
 
 
-def test_a_request_closed_without_the_hook_keeps_its_subject(app):
-    app.extensions.pop(retention.PURGED_HOOK, None)  # as when no package registers it
-    reference = closed_request("A1001")
-    assert_identity_kept(reference)
-    assert get(reference).account_id == "A1001"
-
-
 def test_a_request_of_an_account_not_purged_keeps_its_subject(app):
     asked = []
-    app.extensions[retention.PURGED_HOOK] = lambda account_id: asked.append(account_id) or False
+    hooks.ACCOUNT_PURGED.register(app, lambda account_id: asked.append(account_id) or False)
     reference = closed_request("A1002", how="reject")
     assert asked == ["A1002"]
     assert_identity_kept(reference)
@@ -307,7 +299,7 @@ def test_the_mail_of_a_minimised_request_goes_once_it_has_left(app):
     set_mail_status(still_open, "failed", "sent")
     db.session.add(OutboxMessage(to="dpo@example.fr", subject="s", text="t", headers={}, ref="digest:2027-03-01",
                                  status="sent", attempts=1, next_attempt_at=NOW, created_at=NOW))
-    app.extensions[retention.PURGED_HOOK] = lambda account_id: True
+    hooks.ACCOUNT_PURGED.register(app, lambda account_id: True)
     minimised = closed_request("A1001", how="reject")
     acknowledgement, notice, answer = mails(minimised)
     assert {acknowledgement.status, notice.status, answer.status} == {"queued"}

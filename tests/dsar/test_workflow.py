@@ -3,9 +3,8 @@ import datetime as dt
 
 import pytest
 
-from consent_service import clock
+from consent_service import clock, errors, hooks
 from consent_service.extensions import db
-from dsar import services
 from dsar.models import DsarRequest
 
 from .helpers import detail, intake, outbox, submit
@@ -162,7 +161,8 @@ def test_patch_classifies_an_unclassified_request(client, admin):
 
 
 def test_execute_without_a_type_or_an_executor_is_409(client, admin, app):
-    app.extensions["dsar_executors"] = {}
+    for type_ in ("objection", "erasure"):
+        hooks.DSAR_EXECUTORS.unregister(app, type_)
     clock.set_now(RECEIVED)
     reference = intake(client, admin, type=None, received_at="2027-01-30T09:00:00Z").get_json()["reference"]
     verified(client, admin, reference)
@@ -181,7 +181,7 @@ def test_execute_calls_the_registered_executor_and_records_its_result(client, ad
         calls.append((dsar_request.reference, body))
         return {"note": "Purge started.", "export_url": None, "purge_id": "p-123"}
 
-    app.extensions.setdefault("dsar_executors", {})["erasure"] = erase
+    hooks.DSAR_EXECUTORS.register(app, "erasure", erase)
     verified(client, admin, case)
     response = act(client, admin, case, "execute")
     assert response.status_code == 200, response.get_json()
@@ -197,9 +197,9 @@ def test_execute_calls_the_registered_executor_and_records_its_result(client, ad
 
 def test_an_execution_error_answers_its_code_and_changes_nothing(client, admin, app, case):
     def fail(dsar_request, body):
-        raise services.ExecutionError(422, "No data map configured.", {"datamap": ["missing"]})
+        raise errors.Invalid("No data map configured.", {"datamap": ["missing"]})
 
-    app.extensions.setdefault("dsar_executors", {})["erasure"] = fail
+    hooks.DSAR_EXECUTORS.register(app, "erasure", fail)
     verified(client, admin, case)
     response = act(client, admin, case, "execute")
     assert response.status_code == 422
@@ -210,8 +210,7 @@ def test_an_execution_error_answers_its_code_and_changes_nothing(client, admin, 
 
 def test_rectification_takes_changes_and_other_types_refuse_them(client, admin, app, case):
     seen = []
-    app.extensions.setdefault("dsar_executors", {})["rectification"] = \
-        lambda r, body: seen.append(body) or {"note": "Rectified."}
+    hooks.DSAR_EXECUTORS.register(app, "rectification", lambda r, body: seen.append(body) or {"note": "Rectified."})
     verified(client, admin, case)
     response = act(client, admin, case, "execute", changes={"phone": "0600000000"})
     assert response.status_code == 422 and "changes" in response.get_json()["errors"]
@@ -225,8 +224,8 @@ def test_rectification_takes_changes_and_other_types_refuse_them(client, admin, 
 
 
 def test_completion_carries_the_export_link_when_there_is_one(client, admin, app):
-    app.extensions.setdefault("dsar_executors", {})["access"] = \
-        lambda r, body: {"note": "Export ready.", "export_url": "http://127.0.0.1:8000/dsar/exports/tok"}
+    hooks.DSAR_EXECUTORS.register(
+        app, "access", lambda r, body: {"note": "Export ready.", "export_url": "http://127.0.0.1:8000/dsar/exports/tok"})
     clock.set_now(RECEIVED)
     reference = intake(client, admin, type="access", received_at="2027-01-30T09:00:00Z",
                        locale="en").get_json()["reference"]
