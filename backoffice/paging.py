@@ -16,7 +16,6 @@ from typing import Generic, TypeVar
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 
-PAGE_SIZE = 50  # rows per page; the app config's BACKOFFICE_PAGE_SIZE overrides it (tests use small pages)
 # At most 9 digits: enough for any real list, and far from what an SQL OFFSET can hold.
 _NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 
@@ -57,7 +56,7 @@ class Page(Generic[T]):
 
 
 def page_size() -> int:
-    return max(1, int(current_app.config.get("BACKOFFICE_PAGE_SIZE", PAGE_SIZE)))
+    return int(current_app.config["BACKOFFICE_PAGE_SIZE"])
 
 
 def page_number(args: MultiDict) -> int:

@@ -1,12 +1,15 @@
 """The back-office's words in French (the default) and English."""
 from __future__ import annotations
 
+from . import labels
+
 LANGS = ("fr", "en")
 
 TEXTS = {
     "fr": {
         "app": "Espace DPO", "skip": "Aller au contenu", "nav": "Navigation principale",
         "dashboard": "Tableau de bord", "intake": "Saisir une demande", "proofs": "Preuves de consentement",
+        "accounts": "Préférences des comptes",
         "register": "Registre", "audit": "Journal d'audit", "policies": "Politiques de cookies",
         "purges": "Reçus de purge", "sign_out": "Se déconnecter", "signed_in_as": "Connecté(e) :",
         "role_dpo": "DPO", "role_auditor": "auditeur (lecture seule)", "other_lang": "English", "other_code": "en",
@@ -16,7 +19,10 @@ TEXTS = {
                         "après plusieurs échecs. Réessayez plus tard.",
         "idle_out": "Votre session a expiré après une période d'inactivité. Reconnectez-vous.",
         "signed_out": "Vous êtes déconnecté(e).",
-        "open_requests": "Demandes en cours, par échéance", "overdue": "En retard", "overdue_n": "en retard",
+        "open_requests": "Demandes en cours, par échéance", "figures": "Chiffres clés", "by": "par",
+        "paris_time": "heure de Paris", "overdue_only": "En retard seulement",
+        "open_n": "demandes en cours", "due_this_week": "à échéance d'ici {day}", "overdue": "En retard",
+        "overdue_n": "en retard",
         "counts_status": "Nombre par statut", "counts_type": "Nombre par type", "none": "Aucune.",
         "reference": "Référence", "type": "Type", "status": "Statut", "channel": "Canal",
         "received_at": "Reçue le", "due_on": "Échéance", "extended": "prolongée", "count": "Nombre",
@@ -66,6 +72,7 @@ TEXTS = {
     "en": {
         "app": "DPO back-office", "skip": "Skip to content", "nav": "Main navigation",
         "dashboard": "Dashboard", "intake": "Record a request", "proofs": "Consent proofs",
+        "accounts": "Account preferences",
         "register": "Register", "audit": "Audit trail", "policies": "Cookie policies",
         "purges": "Purge receipts", "sign_out": "Sign out", "signed_in_as": "Signed in:",
         "role_dpo": "DPO", "role_auditor": "auditor (read only)", "other_lang": "Français", "other_code": "fr",
@@ -75,7 +82,10 @@ TEXTS = {
                         "repeated failures. Try again later.",
         "idle_out": "Your session expired after a period of inactivity. Please sign in again.",
         "signed_out": "You are signed out.",
-        "open_requests": "Open requests, by deadline", "overdue": "Overdue", "overdue_n": "overdue",
+        "open_requests": "Open requests, by deadline", "figures": "Key figures", "by": "by",
+        "paris_time": "Paris time", "overdue_only": "Overdue only",
+        "open_n": "open requests", "due_this_week": "due by {day}", "overdue": "Overdue",
+        "overdue_n": "overdue",
         "counts_status": "Count by status", "counts_type": "Count by type", "none": "None.",
         "reference": "Reference", "type": "Type", "status": "Status", "channel": "Channel",
         "received_at": "Received", "due_on": "Deadline", "extended": "extended", "count": "Count",
@@ -123,39 +133,6 @@ TEXTS = {
     },
 }
 
-# Labels of the contract's code values (types, statuses, channels, methods, grounds).
-VALUES = {
-    "fr": {
-        "access": "accès", "rectification": "rectification", "erasure": "effacement", "restriction": "limitation",
-        "objection": "opposition", "portability": "portabilité",
-        "awaiting_verification": "en attente de vérification", "verified": "vérifiée", "in_progress": "en cours",
-        "completed": "traitée", "rejected": "refusée", "withdrawn": "retirée",
-        "web": "formulaire web", "email": "e-mail", "post": "courrier", "phone": "téléphone",
-        "email_link": "lien par e-mail", "account_birth_date": "compte et date de naissance",
-        "document": "pièce justificative", "in_person": "en personne", "other": "autre",
-        "manifestly_unfounded": "manifestement infondée", "excessive": "excessive",
-        "identity_not_verified": "identité non vérifiée", "no_data": "aucune donnée",
-        "legal_obligation": "obligation légale",
-        "added": "ajouté", "removed": "supprimé", "changed": "modifié",
-        "categories": "catégories", "cookies": "cookies", "texts": "textes", "settings": "réglages",
-        "error": "erreur", "warning": "avertissement",
-        "pending": "en attente", "running": "en cours", "done": "terminée", "failed": "échec",
-        "account_deleted": "compte supprimé", "lease_ended": "fin de bail", "dsar_erasure": "demande d'effacement",
-        "retention": "durée de conservation", "delete": "suppression", "anonymize": "anonymisation",
-        "retain": "conservation",
-        "received": "reçue", "duplicate_received": "reçue de nouveau", "classified": "classée",
-        "extended": "délai prolongé", "executed": "exécutée", "reminder_sent": "relance envoyée",
-        "signed_in": "connexion", "signed_out": "déconnexion", "signed_out_idle": "déconnexion après inactivité",
-        "sign_in_failed": "échec de connexion", "sign_in_refused_locked": "connexion refusée (compte verrouillé)",
-        "locked": "compte verrouillé", "proof_search": "recherche de preuves", "proof_viewed": "preuve consultée",
-        "register_downloaded": "registre téléchargé", "proofs_verification": "vérification des preuves demandée",
-    },
-    "en": {},
-}
-
-
 def value_label(lang: str, value) -> str:
-    if value is None:
-        return "—"
-    text = str(value)
-    return VALUES.get(lang, {}).get(text, text.replace("_", " "))
+    """A code value of any kind in the reader's words (see :mod:`backoffice.labels`)."""
+    return labels.any_label(lang, value)

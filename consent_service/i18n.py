@@ -6,7 +6,10 @@ Every page and mail a tenant or a DPO reads writes its dates through these funct
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
+from collections.abc import Callable, Mapping
 from zoneinfo import ZoneInfo
 
 from . import clock
@@ -88,3 +91,85 @@ def plural(count: int, one: str, many: str, locale: str = "fr") -> str:
     """``one`` or ``many`` with ``{n}`` filled in (French counts 0 as singular, English does not)."""
     singular = count <= 1 if locale_of(locale) == "fr" else count == 1
     return (one if singular else many).format(n=number(count, locale))
+
+
+# --- sentences the service writes in English, as a French or English reader reads them --------
+
+Converter = Callable[[str, str], str]  # (captured text, locale) -> the reader's words
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    pattern: re.Pattern[str]
+    fr: str
+    en: str | None = None  # None: the English text stays as written
+    convert: Mapping[str, Converter] = dataclasses.field(default_factory=dict)
+
+
+class Catalog:
+    """English sentences the service writes (timeline notes, refusals, field errors), each a
+    pattern with named parts, and how a reader reads them in French or English. A part may be
+    converted (a code to its label, an ISO day to words). Text no entry matches is the
+    reader's own words (a note the DPO typed) and comes back unchanged."""
+
+    def __init__(self, *catalogs: Catalog) -> None:
+        self.entries: list[Entry] = [entry for catalog in catalogs for entry in catalog.entries]
+
+    def add(self, pattern: str, fr: str, en: str | None = None, **convert: Converter) -> None:
+        self.entries.append(Entry(re.compile(pattern, re.DOTALL), fr, en, convert))
+
+    def find(self, text: str) -> Entry | None:
+        return next((entry for entry in self.entries if entry.pattern.fullmatch(text)), None)
+
+    def __call__(self, text: str | None, locale: str = "fr") -> str:
+        if not text:
+            return text or ""
+        stripped = text.strip()
+        entry = self.find(stripped)
+        if entry is None:
+            return text
+        template = entry.fr if locale_of(locale) == "fr" else entry.en
+        if template is None:
+            return text
+        parts = entry.pattern.fullmatch(stripped).groupdict()  # type: ignore[union-attr]
+        words = {name: (entry.convert[name](value, locale) if name in entry.convert and value is not None
+                        else value or "") for name, value in parts.items()}
+        return template.format(**words)
+
+
+def iso_day(text: str, locale: str) -> str:
+    """A converter: ``2027-03-01`` → « 1er mars 2027 »."""
+    try:
+        return day(dt.date.fromisoformat(text), locale)
+    except ValueError:
+        return text
+
+
+def size(text: str, locale: str) -> str:
+    """A converter: a byte count → « 6,9 Ko », "6.9 kB"."""
+    count = int(text)
+    units = ("octets", "Ko", "Mo", "Go") if locale_of(locale) == "fr" else ("bytes", "kB", "MB", "GB")
+    value, unit = float(count), 0
+    while value >= 1000 and unit < 3:
+        value, unit = value / 1000, unit + 1
+    return f"{number(value, locale, 0 if unit == 0 else 1)}{NBSP}{units[unit]}"
+
+
+# Marshmallow's and the schemas' field messages.
+FIELD_ERRORS = Catalog()
+FIELD_ERRORS.add(r"Missing data for required field\.|Field may not be null\.", "Ce champ est requis.",
+                 "This field is required.")
+FIELD_ERRORS.add(r"Unknown field\.", "Champ inconnu.")
+FIELD_ERRORS.add(r"Not a valid string\.", "Texte attendu.")
+FIELD_ERRORS.add(r"Not a valid email address\.", "Adresse e-mail non valide.")
+FIELD_ERRORS.add(r"Not a valid date\.", "Date non valide.")
+FIELD_ERRORS.add(r"Not a valid datetime\.", "Date et heure non valides.")
+FIELD_ERRORS.add(r"Not a valid boolean\.", "Oui ou non attendu.")
+FIELD_ERRORS.add(r"Not a valid integer\.", "Nombre entier attendu.")
+FIELD_ERRORS.add(r"Must be one of: .*", "Choisissez une des valeurs proposées.", "Choose one of the values offered.")
+FIELD_ERRORS.add(r"Shorter than minimum length (?P<n>\d+)\.", "Trop court ({n} caractère(s) au moins).")
+FIELD_ERRORS.add(r"Longer than maximum length (?P<n>\d+)\.", "Trop long ({n} caractères au plus).")
+FIELD_ERRORS.add(r"Length must be between (?P<a>\d+) and (?P<b>\d+)\.", "Entre {a} et {b} caractères.")
+FIELD_ERRORS.add(r"Control characters are not allowed\.", "Les caractères de contrôle ne sont pas admis.")
+FIELD_ERRORS.add(r"Use letters, digits, '_' or '-'\.", "Lettres, chiffres, « _ » ou « - » seulement.")
+FIELD_ERRORS.add(r"Invalid input type\.", "Type de valeur non valide.")

@@ -3,6 +3,8 @@
 rejection grounds and timeline events, and the public rights form."""
 from __future__ import annotations
 
+from consent_service import i18n
+
 RIGHTS = {
     "fr": {
         "access": ("Accéder à mes données", "Recevoir une copie des données vous concernant et savoir comment "
@@ -195,3 +197,121 @@ FORM = {
         "back": "Send another request",
     },
 }
+
+
+def _labeller(kind: str):
+    return lambda value, locale: label(kind, value, locale)
+
+
+def _type_or_none(value: str, locale: str) -> str:
+    return label("type", None if value == "unclassified" else value, locale)
+
+
+_STATUS_VERBS = {
+    "fr": {"reclassified": "reclassée", "verified": "vérifiée", "extended": "prolongée", "executed": "exécutée",
+           "rejected": "refusée", "completed": "close", "withdrawn": "retirée"},
+    "en": {"reclassified": "reclassified", "verified": "verified", "extended": "extended", "executed": "executed",
+           "rejected": "rejected", "completed": "completed", "withdrawn": "withdrawn"},
+}
+
+
+def _verb(value: str, locale: str) -> str:
+    return _STATUS_VERBS["en" if locale == "en" else "fr"].get(value, value)
+
+
+# The timeline's notes the service writes itself (a note the DPO typed is shown as typed).
+NOTES = i18n.Catalog()
+NOTES.add(r"Received via (?P<channel>\w+)\.", "Reçue par {channel}.", "Received by {channel}.",
+          channel=_labeller("channel"))
+NOTES.add(r"Same request received again via (?P<channel>\w+)\.", "La même demande a de nouveau été reçue par "
+          "{channel}.", "The same request was received again by {channel}.", channel=_labeller("channel"))
+NOTES.add(r"Verified by (?P<method>\w+)\.", "Identité vérifiée : {method}.", "Identity verified: {method}.",
+          method=_labeller("method"))
+NOTES.add(r"Verification reminder sent\.", "Relance de confirmation envoyée.")
+NOTES.add(r"The subject confirmed the address by the e-mailed link\.",
+          "La personne a confirmé son adresse par le lien reçu par e-mail.")
+NOTES.add(r"Account id and birth date matched\.", "Le numéro de compte et la date de naissance correspondent.")
+NOTES.add(r"Not e-mailed: nobody confirmed this address\. Answer the subject by another channel\.",
+          "Non envoyé par e-mail : personne n'a confirmé cette adresse. Répondez à la personne par un autre moyen.")
+NOTES.add(r"Type set to (?P<type>\w+) \(was (?P<was>\w+)\)\.", "Type : {type} (auparavant : {was}).",
+          "Type set to {type} (was {was}).", type=_type_or_none, was=_type_or_none)
+NOTES.add(r"Deadline moved to (?P<day>\d{4}-\d\d-\d\d): (?P<reason>.*)", "Échéance reportée au {day} : {reason}",
+          "Deadline moved to {day}: {reason}", day=i18n.iso_day)
+NOTES.add(r"(?P<type>access|rectification|erasure|restriction|objection|portability) executed\.",
+          "Demande exécutée ({type}).", "Request executed ({type}).", type=_labeller("type"))
+NOTES.add(r"(?P<ground>manifestly_unfounded|excessive|identity_not_verified|no_data|legal_obligation|other): "
+          r"(?P<reason>.*)", "{ground} : {reason}", "{ground}: {reason}", ground=_labeller("ground"))
+NOTES.add(r"Withdrawn by the subject\.", "Retirée par la personne concernée.")
+NOTES.add(r"Demo request\.", "Demande de démonstration.")
+NOTES.add(r"Personal data removed: the subject's account was purged\.",
+          "Données personnelles retirées : le compte de la personne a été purgé.")
+NOTES.add(r"Export (?P<id>\S+) built \((?P<size>\d+) bytes\); its link is valid (?P<days>\d+) days\.",
+          "Export {id} créé ({size}) ; son lien est valable {days} jours.",
+          "Export {id} built ({size}); its link is valid {days} days.", size=i18n.size)
+NOTES.add(r"Purge (?P<id>\S+) (?P<status>pending|running|done|failed)\.", "Purge {id} : {status}.",
+          "Purge {id}: {status}.", status=lambda value, locale: PURGE_STATUSES[i18n.locale_of(locale)][value])
+NOTES.add(r"Rectified (?P<fields>.+) in (?P<rows>\d+) row\(s\) of (?P<tables>.+)\.",
+          "Rectification de {fields} dans {rows} ligne(s) de {tables}.")
+NOTES.add(r"Processing restricted: .*", "Traitement limité : le portail est informé qu'il doit geler l'usage des "
+          "données du compte.", "Processing restricted: the portal is told to freeze the use of the account's data.")
+NOTES.add(r"Objection recorded to: (?P<categories>[^.]+)\.(?: Notification themes turned off: (?P<themes>.+)\.)?",
+          "Opposition enregistrée : {categories}.{themes}", "Objection recorded to: {categories}.{themes}",
+          themes=lambda value, locale: (f" Thèmes de notification désactivés : {value}." if locale == "fr"
+                                        else f" Notification themes turned off: {value}."))
+_UNCONFIRMED = {
+    "mismatch": (r"The subject confirmed an address that is not the account's address on file\.",
+                 "La personne a confirmé une adresse qui n'est pas celle du compte."),
+    "no_account": (r"The subject confirmed the address, but no account with this id has an address on file\.",
+                   "La personne a confirmé son adresse, mais aucun compte de ce numéro n'a d'adresse connue."),
+    "not_mapped": (r"The subject confirmed the address; the data map has no identity block to compare it with\.",
+                   "La personne a confirmé son adresse ; la cartographie des données ne dit pas où lire celle du "
+                   "compte pour la comparer."),
+    "unavailable": (r"The subject confirmed the address; the account's address on file could not be read\.",
+                    "La personne a confirmé son adresse ; celle du compte n'a pas pu être lue."),
+}
+_ANOTHER_WAY = (r" Verify the subject's identity another way \(document, in person\) before executing\.",
+                " Vérifiez son identité autrement (pièce justificative, en personne) avant d'exécuter la demande.")
+for _pattern, _french in _UNCONFIRMED.values():
+    NOTES.add(_pattern + _ANOTHER_WAY[0], _french + _ANOTHER_WAY[1])
+    NOTES.add(_pattern, _french)
+
+PURGE_STATUSES = {
+    "fr": {"pending": "en attente", "running": "en cours", "done": "terminée", "failed": "échec"},
+    "en": {"pending": "pending", "running": "running", "done": "done", "failed": "failed"},
+}
+
+# Why the workflow refused an action (its Conflict and Invalid messages), for the DPO.
+REFUSALS = i18n.Catalog(i18n.FIELD_ERRORS)
+REFUSALS.add(r"This request is (?P<status>\w+): it cannot be (?P<verb>\w+)\.",
+             "Cette demande est {status} : elle ne peut pas être {verb}.",
+             "This request is {status}: it cannot be {verb}.", status=_labeller("status"), verb=_verb)
+REFUSALS.add(r"The deadline has already been extended once\.", "Le délai a déjà été prolongé une fois.")
+REFUSALS.add(r"The first deadline has passed: it can no longer be extended\.",
+             "La première échéance est passée : le délai ne peut plus être prolongé.")
+REFUSALS.add(r"Set the request's type first\.", "Classez d'abord la demande (choisissez son type).")
+REFUSALS.add(r"No automatic execution is available for (?P<type>\w+) requests: act by hand, then complete the "
+             r"request\.", "Aucune exécution automatique pour une demande de type « {type} » : agissez à la main, "
+             "puis clôturez la demande.", type=_labeller("type"))
+REFUSALS.add(r"A rectification lists the changes to make\.", "Une rectification indique les changements à faire.")
+REFUSALS.add(r"Only a rectification takes changes\.", "Seule une rectification indique des changements.")
+REFUSALS.add(r"The request changed at the same time; reload it and try again\.",
+             "La demande a été modifiée au même moment : rechargez la page et réessayez.")
+REFUSALS.add(r"The request names no account: there is no hosted data to act on\.",
+             "La demande ne donne pas de numéro de compte : aucune donnée hébergée sur laquelle agir.")
+REFUSALS.add(r"The request's account id is not valid\.|Not a valid account id\.",
+             "Le numéro de compte de la demande n'est pas valide.")
+REFUSALS.add(r"Some fields cannot be rectified\.", "Certains champs ne peuvent pas être rectifiés.")
+REFUSALS.add(r"No mapped row of this account holds those fields\.",
+             "Aucune ligne cartographiée de ce compte ne contient ces champs.")
+REFUSALS.add(r"Objections are a list of category keys\.|Give category keys\.",
+             "Une opposition donne une liste de catégories.")
+REFUSALS.add(r"The receipt time cannot be in the future\.", "L'heure de réception ne peut pas être dans le futur.")
+REFUSALS.add(r"The receipt time is more than a year ago\.", "L'heure de réception date de plus d'un an.")
+REFUSALS.add(r"A request received by e-mail gives the sender's address\.",
+             "Une demande reçue par e-mail indique l'adresse de l'expéditeur.")
+REFUSALS.add(r"Not a plausible birth date\.", "Date de naissance invraisemblable.")
+REFUSALS.add(r"No such request\.", "Demande introuvable.")
+REFUSALS.add(r"The subject has not confirmed the request yet, and no other verification is recorded\.",
+             "La personne n'a pas encore confirmé sa demande, et aucune autre vérification n'est enregistrée.")
+for _pattern, _french in _UNCONFIRMED.values():
+    REFUSALS.add(_pattern + _ANOTHER_WAY[0], _french + _ANOTHER_WAY[1])

@@ -2,25 +2,20 @@
 cases, consent proofs, policies, purge receipts). DSAR actions go through ``dsar.workflow``
 with ``dsar.schemas`` (their rules, not a copy). Services flush, never commit.
 
-This module holds what every family shares: the back-office settings and :class:`Refused`."""
+This module holds what every family shares: :func:`setting` and :class:`Refused`."""
 from __future__ import annotations
 
 import re
 
 from flask import current_app
 
-DEFAULTS = {
-    "BACKOFFICE_LOCK_AFTER": 5,            # failed sign-ins in a row before the account locks
-    "BACKOFFICE_LOCK_MINUTES": 15,         # how long it stays locked
-    "BACKOFFICE_IDLE_MINUTES": 30,         # idle time after which the session is signed out
-    "BACKOFFICE_LOGIN_RATE_LIMIT": "10 per minute",  # sign-in POSTs per client address, or "off"
-}
 # Ids the pages take from a path or a form: consent ids, purge ids.
 OPAQUE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def setting(name: str):
-    return current_app.config.get(name, DEFAULTS[name])
+    """A back-office setting (declared, parsed and validated in consent_service.config)."""
+    return current_app.config[name]
 
 
 class Refused(Exception):

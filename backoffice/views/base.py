@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
-from consent_service import clock
+from consent_service import clock, i18n
 from consent_service.errors import json_error
 from consent_service.extensions import db
+from dsar.wording import NOTES, REFUSALS
 
-from .. import csrf, forms, paging
+from .. import csrf, forms, labels, paging
 from ..services import setting
 from ..services.audit import audit
 from ..texts import LANGS, TEXTS, value_label
@@ -37,6 +38,7 @@ NAV: list[tuple[str, str, bool]] = [
     ("backoffice.register", "register", False),
     ("backoffice.intake_form", "intake", True),
     ("backoffice.proofs", "proofs", False),
+    ("backoffice.accounts", "accounts", False),
     ("backoffice.seals", "seals", False),
     ("backoffice.policies", "policies", False),
     ("backoffice.purges", "purges", False),
@@ -144,23 +146,40 @@ def page_or_404(read, **filters) -> paging.Page:
 # --- template helpers -------------------------------------------------------------------------
 
 
+def _instant(text: str | None) -> dt.datetime | None:
+    """An RFC 3339 time as a receipt gives it, for ``when``."""
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
 @bp.context_processor
 def _helpers():
     language = lang()
     texts = TEXTS[language]
 
     def when(moment, with_time=True):
-        if moment is None:
-            return "—"
-        if isinstance(moment, dt.datetime):
-            local = clock.utc(moment).astimezone(PARIS)
-            return local.strftime("%Y-%m-%d %H:%M") if with_time else local.strftime("%Y-%m-%d")
-        return moment.isoformat()
+        """An instant (Paris time) or a day, in words."""
+        if isinstance(moment, dt.datetime) and with_time:
+            return i18n.moment(moment, language)
+        return i18n.day(moment, language)
 
     # The language link keeps the page's own query (filters, page number), only its language changes.
     other_language_query = urlencode([(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
                                      + [("lang", texts["other_code"])])
-    return {"current_user": current_user, "t": texts, "lang": language, "v": lambda value: value_label(language, value),
-            "when": when, "logout_form": forms.PlainForm(), "other_language_query": other_language_query,
+    return {"current_user": current_user, "t": texts, "lang": language,
+            "v": lambda value: value_label(language, value),
+            "when": when, "day": lambda value, weekday=False: i18n.day(value, language, weekday=weekday),
+            "label": lambda kind, value: labels.label(language, kind, value),
+            "actor": lambda name: labels.actor(language, name), "note": lambda text: NOTES(text, language),
+            "refusal": lambda text: REFUSALS(text, language),
+            "refusals": lambda texts: " ".join(REFUSALS(str(text), language) for text in texts or ()),
+            "lint": lambda text: labels.LINT(text, language),
+            "target": lambda text: labels.TARGETS(text, language),
+            "path": lambda text: labels.path_label(language, text), "moment": _instant,
+            "logout_form": forms.PlainForm(), "other_language_query": other_language_query,
             "nav": [(endpoint, texts[key]) for endpoint, key, dpo_only in NAV
                     if not dpo_only or (current_user.is_authenticated and current_user.can_act)]}

@@ -8,7 +8,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from consent_service.extensions import db
 from consent_service.mail import OutboxMessage
 from dsar import services as dsar_services
-from dsar import workflow
 from dsar.models import REJECTION_GROUNDS, STATUSES, TYPES, VERIFICATION_METHODS
 
 from .. import forms
@@ -19,7 +18,10 @@ from .base import bp, dpo_required, page_or_404, text
 
 @bp.get("/")
 def dashboard():
-    return render_template("backoffice/dashboard.html", **cases.dashboard())
+    """Every open request, soonest deadline first, a page at a time, under the counts."""
+    page = page_or_404(cases.open_cases_page)
+    return render_template("backoffice/dashboard.html", page=page, counts=cases.counts(),
+                           rows=[(r, dsar_services.is_overdue(r)) for r in page])
 
 
 def _register_filters() -> dict:
@@ -28,6 +30,8 @@ def _register_filters() -> dict:
         filters["status"] = request.args["status"]
     if request.args.get("type") in TYPES:
         filters["type"] = request.args["type"]
+    if request.args.get("overdue", "").lower() == "true":
+        filters["overdue"] = True
     return filters
 
 
@@ -60,12 +64,11 @@ def _request_page(reference: str, errors: dict | None = None, failed: str | None
         abort(404)
     mails = list(db.session.execute(db.select(OutboxMessage).where(OutboxMessage.ref == found.reference)
                                     .order_by(OutboxMessage.id)).scalars())
-    allowed = workflow.TRANSITIONS[found.status]
     return render_template(
         "backoffice/request.html", r=found, mails=mails, overdue=dsar_services.is_overdue(found),
-        is_open=dsar_services.is_open(found), allowed=allowed, types=TYPES, methods=VERIFICATION_METHODS,
-        grounds=REJECTION_GROUNDS, rows=range(forms.CHANGE_ROWS), errors=errors or {}, failed=failed,
-        values=values or {}, can_act=current_user.can_act), code
+        is_open=dsar_services.is_open(found), offered=cases.offered_actions(found), types=TYPES,
+        methods=VERIFICATION_METHODS, grounds=REJECTION_GROUNDS, rows=range(forms.CHANGE_ROWS),
+        errors=errors or {}, failed=failed, values=values or {}, can_act=current_user.can_act), code
 
 
 @bp.get("/requests/<string:reference>")

@@ -304,11 +304,11 @@ def test_a_proof_search_says_when_it_shows_only_the_most_recent(bo, dpo_client, 
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "(2)" in body
     assert "Seules les 2 preuves les plus récentes sont affichées : affinez la recherche." in body
-    assert body.count('href="/backoffice/proofs/') == 2 and "refuse_all" not in body  # the oldest is left out
+    assert body.count('href="/backoffice/proofs/') == 2 and "tout refusé" not in body  # the oldest is left out
     english = dpo_client.post("/backoffice/proofs?lang=en", data={"kind": "visitor_id", "value": visitor},
                               headers=HTML).get_data(as_text=True)
     assert "Only the 2 most recent proofs are shown: narrow the search." in english
-    assert "visitor_id: 2+ record(s)" in _get(dpo_client, "/backoffice/audit")
+    assert "identifiant visiteur : 2+ preuve(s)" in _get(dpo_client, "/backoffice/audit?lang=fr")
 
 
 def test_a_proof_search_that_fits_says_nothing_more(bo, dpo_client, monkeypatch):
@@ -318,7 +318,7 @@ def test_a_proof_search_that_fits_says_nothing_more(bo, dpo_client, monkeypatch)
     visitor = _consents(bo, 2)
     body = dpo_client.post("/backoffice/proofs", data={"kind": "visitor_id", "value": visitor},
                            headers=HTML).get_data(as_text=True)
-    assert "(2)" in body and "refuse_all" in body and "Seules les" not in body and 'class="cut"' not in body
+    assert "(2)" in body and "tout refusé" in body and "Seules les" not in body and 'class="cut"' not in body
 
 
 def test_the_language_link_keeps_the_page_and_its_filters(small_pages, dpo_client, new_request):
