@@ -9,10 +9,11 @@ export FLASK_APP := consent_service
 
 .PHONY: install run test test-fast browser bench clean
 
-$(STAMP): setup.cfg setup.py
+$(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# compat: the checkout itself is on the path, so a new top-level package needs no reinstall
+	$(BIN)/python -m pip install --quiet -e '.[test]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -24,10 +25,11 @@ browser:
 	  else echo "chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
 
 DEMO_DATAMAP := $(CURDIR)/instance/demo-portal/datamap.yaml
+DEMO_PREFERENCES := $(CURDIR)/preferences/catalogues/demo.yaml
 
 run: install
 	$(BIN)/flask db upgrade
-	$(BIN)/flask demo
+	PREFERENCES_PATH=$(DEMO_PREFERENCES) $(BIN)/flask demo
 	@echo ""
 	@echo "Consent service on http://$(HOST):$(PORT)"
 	@echo "  demo portal page     http://$(HOST):$(PORT)/demo"
@@ -37,8 +39,8 @@ run: install
 	@echo "  back-office          http://$(HOST):$(PORT)/backoffice/"
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
-	  DATAMAP_PATH=$(DEMO_DATAMAP) $(BIN)/flask worker & \
-	  DATAMAP_PATH=$(DEMO_DATAMAP) $(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) \
+	  DATAMAP_PATH=$(DEMO_DATAMAP) PREFERENCES_PATH=$(DEMO_PREFERENCES) $(BIN)/flask worker & \
+	  DATAMAP_PATH=$(DEMO_DATAMAP) PREFERENCES_PATH=$(DEMO_PREFERENCES) $(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) \
 	    --access-logfile - 'consent_service:create_app()'
 
 # terser and tsc for the banner's build and type checks (those tests skip without node_modules).

@@ -1,6 +1,8 @@
 """The consent service: cookie consent with proof, data-subject rights, provable purges."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask, jsonify
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -59,10 +61,9 @@ def create_app(config_overrides: dict | None = None, environ: dict | None = None
     return app
 
 
-def _migrations_dir():
-    from pathlib import Path
-
-    return Path(__file__).resolve().parent.parent / "migrations"
+def _migrations_dir() -> Path:
+    """The Alembic history shipped inside the package (in a checkout, a link to migrations/)."""
+    return Path(__file__).resolve().parent / "migrations"
 
 
 def _health(app: Flask) -> None:

@@ -1,0 +1,77 @@
+"""The wheel is complete: built from the checkout, installed into a clean virtualenv outside
+it, it imports every module, migrates a fresh PostgreSQL database and answers /readyz."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, free_port, wait_for
+
+pytestmark = pytest.mark.skipif(os.environ.get("TEST_SKIP_PACKAGING") == "1", reason="TEST_SKIP_PACKAGING=1")
+PACKAGES = ("consent_service", "cookies", "dsar", "datamap", "backoffice", "preferences", "proofs")
+
+
+def run(*args: str, env: dict, cwd: Path, timeout: float = 600) -> str:
+    done = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"{' '.join(args)}\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """A virtualenv outside the checkout with only the built wheel (and its dependencies)."""
+    work = tmp_path_factory.mktemp("package")
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PIP_INDEX_URL", "PIP_CACHE_DIR")}
+    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(work / "dist"), ROOT,
+        env=env, cwd=work)
+    wheel, = (work / "dist").glob("consent_service-*.whl")
+    run(sys.executable, "-m", "venv", str(work / "venv"), env=env, cwd=work)
+    run(str(work / "venv/bin/python"), "-m", "pip", "install", "--quiet", str(wheel), env=env, cwd=work)
+    return work
+
+
+def test_the_installed_package_is_not_the_checkout(installed):
+    where = run(str(installed / "venv/bin/python"), "-c", "import consent_service; print(consent_service.__file__)",
+                env={"PATH": os.environ["PATH"]}, cwd=installed)
+    assert where.startswith(str(installed / "venv")) and not where.startswith(ROOT)
+
+
+def test_every_module_imports_with_the_declared_dependencies(installed):
+    script = ("import importlib, pkgutil\n"
+              f"for name in {PACKAGES!r}:\n"
+              "    package = importlib.import_module(name)\n"
+              "    for module in pkgutil.walk_packages(package.__path__, name + '.'):\n"
+              "        importlib.import_module(module.name)\n"
+              "print('imported')")
+    assert "imported" in run(str(installed / "venv/bin/python"), "-c", script, env={"PATH": os.environ["PATH"]},
+                             cwd=installed)
+
+
+def test_the_installed_service_migrates_a_fresh_database_and_is_ready(installed, fresh_postgres):
+    env = {"PATH": os.environ["PATH"], "DATABASE_URL": fresh_postgres, "SECRET_KEY": "package-test-key"}
+    bin_ = installed / "venv/bin"
+    run(str(bin_ / "flask"), "--app", "consent_service", "db", "upgrade", env=env, cwd=installed)
+    assert "settings are valid" in run(str(bin_ / "flask"), "--app", "consent_service", "config", "check",
+                                       env=env, cwd=installed)
+    port = free_port()
+    web = subprocess.Popen([str(bin_ / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1",
+                            "consent_service:create_app()"], env=env, cwd=installed,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/readyz")
+    finally:
+        web.terminate()
+        web.wait(timeout=30)
+
+
+def test_the_wheel_carries_the_license_and_the_migrations(installed):
+    wheel, = (installed / "dist").glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "consent_service/migrations/env.py" in names and "consent_service/migrations/alembic.ini" in names
+    assert any(name.endswith(".dist-info/licenses/LICENSE") or name.endswith(".dist-info/LICENSE") for name in names)
+    assert "consent_service/migrations/versions/0007_operations.py" in names
