@@ -8,6 +8,8 @@
 var me = d.currentScript || d.querySelector('script[data-site][src*="banner.js"]');
 if (!me || w.consentBanner) return;
 var site = me.getAttribute('data-site');
+// The service stamps the served bundle's id here; each decision names it (docs/proofs.md).
+var BUNDLE = '__BANNER_BUNDLE__';
 var base = me.src.replace(/\/banner\.js([?#].*)?$/, '');
 var lang = /^en/i.test(me.getAttribute('data-lang') || d.documentElement.lang) ? 'en' : 'fr';
 // A page with a strict CSP gives this script a nonce; the injected <style> reuses it.
@@ -204,7 +206,7 @@ settle(cat);
 // validity; Safari caps cookies a script writes at 7 days); otherwise the script writes them.
 function decide(action, categories) {
 var c = payload('cookie_consent');
-var body = {action: action, locale: lang, page: location.origin + location.pathname};
+var body = {action: action, locale: lang, page: location.origin + location.pathname, banner: BUNDLE};
 if (c && c.vid) body.visitor_id = c.vid;
 if (categories) body.categories = categories;
 close();

@@ -66,10 +66,13 @@ def test_minify_keeps_code_and_line_breaks_and_drops_comments_and_indentation():
     assert minify(source) == "(function () {\nvar a = 'x // not a comment';\nreturn a\n})();\n"
 
 
-def test_served_banner_is_the_built_bundle(client):
+def test_served_banner_is_the_built_bundle_stamped_with_its_id(client):
     from cookies.pages import BANNER_SOURCE
+    from proofs import bundles
 
-    assert client.get("/banner.js").data == BANNER_SOURCE.read_bytes()
+    served = client.get("/banner.js").data
+    assert served == bundles.stamp(BANNER_SOURCE.read_text(encoding="utf-8")).body
+    assert b"__BANNER_BUNDLE__" in BANNER_SOURCE.read_bytes() and b"__BANNER_BUNDLE__" not in served
 
 
 # --- the cookie policy page -----------------------------------------------------------------

@@ -461,3 +461,19 @@ def test_the_integration_examples_are_listed_in_both_languages(page, service):
     page.goto(f"{service.base}/demo/integration/?lang=en")
     page.get_by_role("link", name="A single-page app").click()
     expect_visible(page.get_by_role("heading", name="Embedding the banner : A single-page app"))
+
+
+def test_each_decision_names_the_bundle_the_page_was_served(page, portal, service):
+    import hashlib
+
+    portal.settings["site"] = service.new_site("bundle", [portal.base])
+    goto(page, f"{portal.base}/")
+    served = page.request.get(f"{service.base}/banner.js").body()
+    with page.expect_request(lambda r: r.url.endswith("/consents") and r.method == "POST") as sent:
+        choose(page, "Tout refuser")
+    banner = sent.value.post_data_json["banner"]
+    assert len(banner) == 16 and banner.encode() in served
+    proof = page.request.get(f"{service.base}/v1/consents/{service.records('bundle')[-1]['id']}",
+                             headers={"Cookie": "; ".join(f"{c['name']}={c['value']}"
+                                                          for c in page.context.cookies(service.base))})
+    assert proof.json()["banner_hash"] == hashlib.sha256(served).hexdigest()
