@@ -220,3 +220,8 @@ def test_config_check_exits_1_without_secret_key_on_postgresql():
     done = run_config_check({"DATABASE_URL": "postgresql://u:pw@127.0.0.1:1/db"})
     assert done.returncode == 1 and "SECRET_KEY is required" in done.stderr
     assert "pw@" not in done.stdout
+
+
+def test_every_setting_is_documented_in_the_deployment_guide():
+    guide = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
+    assert [name for name in config.BY_NAME if f"| `{name}` |" not in guide] == []
