@@ -7,7 +7,7 @@ import secrets
 from flask import Blueprint, Response, abort, current_app, render_template, url_for
 
 from .demo import DEMO_SITE
-from .pages import _lang, _with_csp
+from .pages import page_lang, with_csp
 
 examples_blp = Blueprint("banner_examples", __name__, template_folder="templates")
 
@@ -72,24 +72,24 @@ def _render(snippet: str, nonce: str | None) -> str:
 
 
 @examples_blp.get("/demo/integration/")
-def index():
+def index() -> Response:
     nonce = secrets.token_urlsafe(16)
-    return _with_csp(render_template("cookies/examples.html", lang=_lang(), nonce=nonce, titles=TITLES,
+    return with_csp(render_template("cookies/examples.html", lang=page_lang(), nonce=nonce, titles=TITLES,
                                      example=None), nonce)
 
 
 @examples_blp.get("/demo/integration/<string:example>")
-def example(example):
+def example(example: str) -> Response:
     if example not in SNIPPETS:
         abort(404)
     nonce = secrets.token_urlsafe(16)
-    html = render_template("cookies/examples.html", lang=_lang(), nonce=nonce, titles=TITLES, example=example,
+    html = render_template("cookies/examples.html", lang=page_lang(), nonce=nonce, titles=TITLES, example=example,
                            shown=_render(SNIPPETS[example], None), live=_render(SNIPPETS[example], nonce))
-    return _with_csp(html, nonce)
+    return with_csp(html, nonce)
 
 
 @examples_blp.get("/demo/integration/player")
-def player():
+def player() -> Response:
     """A stand-in for a video platform's player (the demo has no internet access)."""
     response = Response("<!doctype html><meta charset=utf-8><title>Lecteur</title>"
                         "<body style='margin:0;display:grid;place-items:center;height:100vh;background:#111;"

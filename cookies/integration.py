@@ -40,7 +40,7 @@ def _cacheable(body: bytes, mimetype: str, max_age: int) -> Response:
 
 
 @kit_blp.get("/sites/<string:site>/consent-defaults.js")
-def consent_defaults(site):
+def consent_defaults(site: str) -> Response:
     """Consent Mode v2 defaults for the page's cookies, to load synchronously before any tag."""
     try:
         policy = services.current_policy(site)
@@ -50,6 +50,6 @@ def consent_defaults(site):
 
 
 @kit_blp.get("/banner.d.ts")
-def banner_declarations():
+def banner_declarations() -> Response:
     """TypeScript declarations of ``window.consentBanner``."""
     return _cacheable(DECLARATIONS.read_bytes(), "text/plain", DECLARATIONS_MAX_AGE)

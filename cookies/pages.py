@@ -113,11 +113,11 @@ def banner_build() -> bundles.Bundle:
     return _built["bundle"]
 
 
-def _lang() -> str:
+def page_lang() -> str:
     return "en" if request.args.get("lang", "").lower().startswith("en") else "fr"
 
 
-def _with_csp(html: str, nonce: str, status: int = 200) -> Response:
+def with_csp(html: str, nonce: str, status: int = 200) -> Response:
     response = Response(html, status=status, mimetype="text/html")
     response.headers["Content-Security-Policy"] = PAGE_CSP.format(nonce=nonce)
     return response
@@ -141,7 +141,7 @@ def policy_page(site):
         policy = services.current_policy(site)
     except services.NotFound:
         abort(404)
-    lang = _lang()
+    lang = page_lang()
     document = json.loads(policy.body)
     categories = {c["key"]: c for c in document["categories"]}
     nonce = secrets.token_urlsafe(16)
@@ -154,7 +154,7 @@ def policy_page(site):
         "cookies/policy.html", months=months, lang=lang, t=PAGE_TEXT[lang], policy=document, categories=categories,
         banner_texts=document["texts"][lang], dpo_email=current_app.config["DPO_EMAIL"], nonce=nonce,
         published=document["published_at"][:10])
-    return _with_csp(html, nonce)
+    return with_csp(html, nonce)
 
 
 @pages_blp.get("/demo")
@@ -164,6 +164,7 @@ def demo_page():
     nonce = secrets.token_urlsafe(16)
     page = request.args.get("page", "1")
     html = render_template(
-        "cookies/demo.html", lang=_lang(), nonce=nonce, site=DEMO_SITE, with_banner=request.args.get("banner") != "0",
+        "cookies/demo.html", lang=page_lang(), nonce=nonce, site=DEMO_SITE,
+        with_banner=request.args.get("banner") != "0",
         page=int(page) if page.isdigit() and len(page) < 4 else 1, base=current_app.config["PUBLIC_BASE_URL"])
-    return _with_csp(html, nonce)
+    return with_csp(html, nonce)

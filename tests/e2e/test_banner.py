@@ -489,20 +489,22 @@ def expect_visible(locator):
 # --- screenshots for the README ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name, viewport", [("desktop", (1280, 800)), ("mobile", (375, 740))])
-def test_banner_screenshots(browser, service, tmp_path, name, viewport):
+@pytest.mark.parametrize("name, viewport, scheme", [("desktop", (1280, 800), "light"), ("mobile", (375, 740), "light"),
+                                                  ("dark", (1280, 800), "dark")])
+def test_banner_screenshots(browser, service, tmp_path, name, viewport, scheme):
     """Regenerate docs/screenshots/ with: SCREENSHOT_DIR=docs/screenshots pytest tests/e2e -k screenshots"""
     import os
     from pathlib import Path
 
     folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport=dict(zip(("width", "height"), viewport)), device_scale_factor=1)
+    context = browser.new_context(viewport=dict(zip(("width", "height"), viewport)), device_scale_factor=1,
+                                  color_scheme=scheme)
     page = context.new_page()
     try:
         open_demo(page, service)
         expect_visible(dialog(page))
-        page.screenshot(path=str(folder / f"banner-{name}.png"))
+        page.screenshot(path=str(folder / f"banner-{name}.png"), animations="disabled")
         assert (folder / f"banner-{name}.png").stat().st_size > 5000
     finally:
         context.close()

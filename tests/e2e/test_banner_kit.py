@@ -4,6 +4,7 @@ dataLayer, held-back iframes, activate() for single-page apps, theming, dark mod
 from __future__ import annotations
 
 import copy
+import hashlib
 
 import pytest
 
@@ -124,7 +125,9 @@ def test_get_is_empty_until_the_policy_then_every_category(page, portal, service
 
 # --- Tag Manager and Consent Mode ------------------------------------------------------------------
 
-TAG = """window.tagSaw = (window.dataLayer || []).filter(a => a[0] === 'consent').map(a => [a[1], Object.assign({}, a[2])]);"""
+# A stand-in tag manager: what Consent Mode state it found when it ran.
+TAG = """window.tagSaw = (window.dataLayer || []).filter(a => a[0] === 'consent')
+  .map(a => [a[1], Object.assign({}, a[2])]);"""
 
 
 def defaults_page(portal, service, site, extra=""):
@@ -464,8 +467,6 @@ def test_the_integration_examples_are_listed_in_both_languages(page, service):
 
 
 def test_each_decision_names_the_bundle_the_page_was_served(page, portal, service):
-    import hashlib
-
     portal.settings["site"] = service.new_site("bundle", [portal.base])
     goto(page, f"{portal.base}/")
     served = page.request.get(f"{service.base}/banner.js").body()
