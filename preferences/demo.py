@@ -51,11 +51,13 @@ def load_demo_preferences() -> str:
         "A1003": lambda: _pending("A1003", today),
         "A1004": lambda: _back_to_paper("A1004", today),
     }
+    gone = [account_id for account_id in plans if services.is_purged(account_id)]
     for account_id, plan in plans.items():
-        if db.session.get(AccountPreferences, account_id) is None:
+        if account_id not in gone and db.session.get(AccountPreferences, account_id) is None:
             plan()
             made.append(account_id)
-    states = ", ".join(f"{a} {services.preferences_of(a)['paperless']['status']}" for a in plans)
+    states = ", ".join(f"{a} {'purged' if a in gone else services.preferences_of(a)['paperless']['status']}"
+                       for a in plans)
     hint = "" if services.catalogue().path == str(DEMO_PATH) else f"; set PREFERENCES_PATH={DEMO_PATH} for its themes"
     return f"paperless notices: {states}" + (f" (created {', '.join(made)})" if made else "") + hint
 

@@ -144,9 +144,14 @@ def _insert_unless_present():
     return dialect.insert(PREFERENCES).on_conflict_do_nothing()
 
 
-def _refuse_if_purged(account_id: str) -> None:
+def is_purged(account_id: str) -> bool:
+    """Whether the account's purge has started (or is done): it gets no new preferences."""
     purged = hooks.ACCOUNT_PURGED.find()
-    if purged is not None and purged(account_id):
+    return purged is not None and purged(account_id)
+
+
+def _refuse_if_purged(account_id: str) -> None:
+    if is_purged(account_id):
         raise Conflict(texts.ACCOUNT_PURGED["en"], {"account_id": [texts.ACCOUNT_PURGED["en"]]})
 
 

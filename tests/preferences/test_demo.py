@@ -18,3 +18,10 @@ def test_the_demo_holds_each_paperless_status_and_is_idempotent(app):
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "(created" not in again.output
     assert {a: len(services.history(a)) for a in counts} == counts
+
+
+def test_the_demo_does_not_bring_back_the_preferences_of_a_purged_account(app, client, writer):
+    client.post("/v1/accounts/A1003/deletion", headers=writer)
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "A1003 purged" in result.output and services.get("A1003") is None
