@@ -41,7 +41,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from consent_service import request_id, security_headers
-from consent_service.extensions import db, limiter
+from consent_service.extensions import limiter
 from consent_service.ratelimit import RouteLimits, limit_headers, request_wide_limits
 
 from . import answers, cors, services, views
@@ -120,14 +120,9 @@ class HotPaths:
             return self.flask(environ, start_response)
 
         def answer() -> tuple[int, Headers, bytes]:
-            with self.app.app_context():
-                try:
-                    decision = views.record(policy, data, environ.get("REMOTE_ADDR"),
-                                            environ.get("HTTP_USER_AGENT"), environ.get("HTTP_SEC_GPC"))
-                    db.session.commit()  # the 201 below means the proof is committed
-                except BaseException:
-                    db.session.rollback()
-                    raise
+            with self.app.app_context():  # the 201 below means the proof is committed
+                decision = views.record(policy, data, environ.get("REMOTE_ADDR"),
+                                        environ.get("HTTP_USER_AGENT"), environ.get("HTTP_SEC_GPC"))
             headers = [("Content-Type", answers.JSON), *answers.consent_cookie_headers(self.app, decision, policy)]
             return 201, headers, answers.decision_body(self.app, decision)
 

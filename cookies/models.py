@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import DDL, JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consent_service.extensions import db
@@ -41,14 +41,22 @@ class Policy(db.Model):
     site: Mapped[Site] = relationship(back_populates="policies")
 
 
-class ConsentRecord(db.Model):
-    """The proof of one decision; append-only (only the erasure engine removes rows)."""
+PROOF_TABLE = "consent_records"
+PROOF_DEFAULT_PARTITION = f"{PROOF_TABLE}_default"
 
-    __tablename__ = "consent_records"
+
+class ConsentRecord(db.Model):
+    """The proof of one decision; append-only (only the erasure engine removes rows).
+
+    On PostgreSQL the table is partitioned by month of ``recorded_at`` (cookies/partitions.py),
+    which is why ``recorded_at`` is part of the primary key; SQLite keeps one plain table."""
+
+    __tablename__ = PROOF_TABLE
     __table_args__ = (
         CheckConstraint(f"action IN ({', '.join(repr(a) for a in ACTIONS)})", name="action"),
         Index("ix_consent_records_visitor_recorded", "visitor_id", "recorded_at"),
         Index("ix_consent_records_recorded_at", "recorded_at"),
+        {"postgresql_partition_by": "RANGE (recorded_at)"},
     )
 
     consent_id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -57,7 +65,7 @@ class ConsentRecord(db.Model):
     texts_hash: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(16))
     categories: Mapped[dict] = mapped_column(JSON)
-    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, primary_key=True)
     valid_until: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     visitor_id: Mapped[str] = mapped_column(String(64))
     ip: Mapped[str | None] = mapped_column(String(64))
@@ -78,6 +86,12 @@ class VisitorLink(db.Model):
     account_id: Mapped[str] = mapped_column(String(128), index=True)
     visitor_id: Mapped[str] = mapped_column(String(64), index=True)
     linked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+# A table made by create_all (tests; `flask db upgrade` makes its own in 0009) gets its default
+# partition at once, so it takes writes before the worker's first pass creates the months.
+event.listen(ConsentRecord.__table__, "after_create", DDL(
+    f'CREATE TABLE "{PROOF_DEFAULT_PARTITION}" PARTITION OF "{PROOF_TABLE}" DEFAULT').execute_if(dialect="postgresql"))
 
 
 @event.listens_for(ConsentRecord, "before_update")

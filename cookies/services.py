@@ -13,6 +13,7 @@ import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import current_app
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from consent_service import clock, hooks, metrics, tokens
@@ -20,6 +21,7 @@ from consent_service.errors import Conflict, NotFound
 from consent_service.extensions import db
 
 from . import consent_mode
+from .group_commit import GroupCommit
 from .models import ConsentRecord, Policy, Site, VisitorLink
 from .texts import DEFAULT_TEXTS
 
@@ -266,8 +268,11 @@ class Decision:
 
 def record_decision(policy: CurrentPolicy, *, action: str, chosen: dict | None, visitor_id: str | None,
                     locale: str, page: str | None, ip: str | None, user_agent: str | None,
-                    gpc: bool, banner_hash: str | None = None) -> Decision:
-    """Append the proof of one decision and mint its two signed cookies."""
+                    gpc: bool, banner_hash: str | None = None,
+                    into: Connection | GroupCommit | None = None) -> Decision:
+    """Append the proof of one decision and mint its two signed cookies. The row goes into the
+    session's transaction, or into ``into``: a Core connection, or the group commit through
+    which the consent API writes (cookies/views.py ``record``)."""
     categories = decide_categories(policy, action, chosen, gpc)
     now = clock.now().replace(microsecond=0)
     any_optional = any(categories[key] for key in policy.optional)
@@ -282,7 +287,7 @@ def record_decision(policy: CurrentPolicy, *, action: str, chosen: dict | None, 
     )
     # One INSERT in the session's transaction, without the unit of work: the proof is
     # append-only, so nothing needs the row as a tracked object.
-    db.session.execute(_INSERT_RECORD, values)
+    (into if into is not None else db.session).execute(_INSERT_RECORD, values)
     metrics.count_decision(policy.site_key, action)
     record = types.SimpleNamespace(**values)  # what the caller reads back
     until = int(valid_until.timestamp())
@@ -355,7 +360,8 @@ def objected_categories(visitor_id: str) -> frozenset[str]:
 
 
 def get_proof(consent_id: str) -> ConsentRecord:
-    record = db.session.get(ConsentRecord, consent_id)
+    record = db.session.execute(db.select(ConsentRecord).where(  # the key holds recorded_at (partitions)
+        ConsentRecord.consent_id == consent_id).limit(1)).scalar_one_or_none()
     if record is None:
         raise NotFound("No such consent record.")
     return record

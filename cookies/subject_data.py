@@ -13,6 +13,7 @@ from consent_service import clock
 from consent_service.extensions import db
 from proofs import erasures
 
+from . import partitions
 from .models import ConsentRecord, VisitorLink
 from .services import proof_json
 
@@ -93,7 +94,8 @@ def visitors_of(account_ids: Iterable[str] | object) -> list[tuple[str, str]]:
 
 
 class ExpiredProofSweep:
-    """Deletes the consent records recorded before ``before``, oldest first, one bounded batch
+    """Deletes the consent records recorded before ``before``: on its first call, the whole
+    expired month partitions (PostgreSQL, cookies/partitions.py); then, oldest first, one bounded batch
     per call (flushed, not committed: the caller commits between batches, so no lock is held
     long); a call returns how many went, 0 once none is left.
 
@@ -110,8 +112,12 @@ class ExpiredProofSweep:
 
     def __call__(self) -> int:
         at = ConsentRecord.recorded_at
+        dropped = 0
         if self.after is None:
             erasures.note_swept("consent", self.before)  # sealed leaves stay (docs/proofs.md)
+            # Whole expired months go at once (PostgreSQL); rows are deleted one by one only
+            # in the month that holds the cutoff and in the default partition.
+            dropped = partitions.drop_expired(self.before)
         window = [at < self.before] + ([at > self.after] if self.after is not None else [])
         boundary = db.session.execute(select(at).where(*window).order_by(at)
                                       .offset(max(self.batch, 1) - 1).limit(1)).scalar_one_or_none()
@@ -120,4 +126,4 @@ class ExpiredProofSweep:
         removed = db.session.execute(delete(ConsentRecord).where(*window)
                                      .execution_options(synchronize_session=False)).rowcount
         self.after = boundary if boundary is not None else self.before
-        return removed
+        return dropped + removed

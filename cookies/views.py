@@ -34,11 +34,15 @@ def gpc(header: str | None) -> bool:
 
 def record(policy: services.CurrentPolicy, data: dict, ip: str | None, user_agent: str | None,
            gpc_header: str | None) -> services.Decision:
-    """Record a validated decision (both paths: the view below and cookies/hot.py)."""
+    """Record a validated decision and commit it (both paths: the view below and cookies/hot.py).
+
+    The proof is written outside the ORM session, by the process's group commit
+    (cookies/group_commit.py): a Core INSERT and COMMIT, shared with the decisions that arrived
+    at the same moment. Once this returns, the proof is committed."""
     return services.record_decision(
         policy, action=data["action"], chosen=data.get("categories"), visitor_id=data.get("visitor_id"),
         locale=data["locale"], page=data.get("page"), ip=ip, user_agent=user_agent, gpc=gpc(gpc_header),
-        banner_hash=bundles.hash_for(data.get("banner")))
+        banner_hash=bundles.hash_for(data.get("banner")), into=current_app.extensions["proof_writer"])
 
 
 @sites_blp.route("", methods=["POST"])
@@ -113,7 +117,7 @@ def record_consent(data, site):
                           request.headers.get("Sec-GPC"))
     except ValueError as err:  # unknown categories (a 409 Conflict passes through)
         raise Invalid(errors={"categories": {key: ["Unknown category."] for key in err.args[0]}}) from None
-    db.session.commit()  # the 201 below means the proof is committed
+    db.session.commit()  # the proof is committed (by record); this ends the policy read's transaction
     app = current_app._get_current_object()
     return Response(answers.decision_body(app, decision), status=201, mimetype=answers.JSON,
                     headers=answers.consent_cookie_headers(app, decision, policy))

@@ -81,6 +81,9 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+from cookies import partitions as proof_partitions  # noqa: E402 (after the app's logging set-up)
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -105,6 +108,7 @@ def run_migrations_online():
     conf_args.setdefault("render_item", render_item)
     conf_args.setdefault("render_as_batch", True)
     conf_args.setdefault("compare_type", True)
+    conf_args.setdefault("include_name", proof_partitions.include_name)  # the worker makes them
 
     connectable = get_engine()
 

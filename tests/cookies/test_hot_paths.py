@@ -24,9 +24,19 @@ TRACE = {"X-Request-Id": "trace-42"}
 NOW = dt.datetime(2027, 1, 31, 9, 0, tzinfo=dt.timezone.utc)
 
 
+def _holder(app) -> tuple[object, str]:
+    """What holds the hot middleware, and under which attribute (wrappers such as ProxyFix or
+    the metrics timer may sit in front of it)."""
+    holder, attribute = app, "wsgi_app"
+    while not isinstance(getattr(holder, attribute), HotPaths):
+        holder = getattr(holder, attribute)
+        attribute = "app" if hasattr(holder, "app") and not isinstance(holder, type(app)) else "wsgi_app"
+    return holder, attribute
+
+
 def _hot(app) -> HotPaths:
-    outer = app.wsgi_app
-    return outer if isinstance(outer, HotPaths) else outer.app
+    holder, attribute = _holder(app)
+    return getattr(holder, attribute)
 
 
 @pytest.fixture
@@ -56,9 +66,8 @@ class Answers:
         return _normal(self.client.open(path, method=method, **kwargs))
 
     def flask(self, method, path, **kwargs):
-        hot = _hot(self.app)
-        place = self.app if self.app.wsgi_app is hot else self.app.wsgi_app
-        attribute = "wsgi_app" if place is self.app else "app"
+        place, attribute = _holder(self.app)
+        hot = getattr(place, attribute)
         setattr(place, attribute, functools.partial(type(self.app).wsgi_app, self.app))
         try:
             return self.hot(method, path, **kwargs)
@@ -83,12 +92,19 @@ def _site(client, admin):
             hot.flask.seen.clear()  # what the set-up handed to Flask
 
 
+class _FrozenDatetime(dt.datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return dt.datetime.fromtimestamp(1_800_000_000, tz)
+
+
 @pytest.fixture
 def same_ids(monkeypatch):
     """Decisions made twice get the same ids, times and rate-limit counts, so their answers can
     be compared."""
     clock.set_now(NOW)
     monkeypatch.setattr("time.time", lambda: 1_800_000_000.0)  # the limit's window and Retry-After
+    monkeypatch.setattr("werkzeug.http.datetime", _FrozenDatetime)  # a cookie's Expires
 
     def restart():
         db.session.execute(sa.delete(ConsentRecord))  # the same ids again

@@ -9,6 +9,7 @@ from flask_migrate import downgrade, upgrade
 
 from consent_service import create_app
 from consent_service.extensions import db
+from cookies import partitions
 
 from ..conftest import BACKENDS, PG_ADMIN_URL
 
@@ -34,7 +35,8 @@ def test_upgrade_from_empty_matches_the_models_and_round_trips(empty_database):
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(connection, opts={
+                "compare_type": True, "include_name": partitions.include_name})
             differences = compare_metadata(context, db.metadata)
         assert differences == []
         downgrade(revision="base")

@@ -1,0 +1,161 @@
+"""Consent proofs partitioned by month on PostgreSQL: months made ahead by the worker, whole
+expired months dropped by the retention sweep, row-by-row deletes only at the boundary."""
+import datetime as dt
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
+
+from consent_service import clock, create_app
+from consent_service.extensions import db
+from cookies import partitions, services
+from cookies.models import ConsentRecord
+from cookies.subject_data import ExpiredProofSweep
+
+from ..conftest import PG_ADMIN_URL
+
+UTC = dt.timezone.utc
+NOW = dt.datetime(2027, 5, 10, 12, 0, tzinfo=UTC)
+
+
+def _proof(at: dt.datetime, visitor: str = "v" * 32) -> dict:
+    return dict(consent_id=uuid.uuid4().hex, site="espace-locataire", policy_version=1, texts_hash="0" * 64,
+                action="accept_all", categories={"functional": True}, recorded_at=at,
+                valid_until=at + dt.timedelta(days=30), visitor_id=visitor, ip=None, user_agent=None, page=None,
+                gpc=False, locale="fr")
+
+
+def _insert(*moments: dt.datetime) -> None:
+    db.session.execute(ConsentRecord.__table__.insert(), [_proof(at) for at in moments])
+    db.session.commit()
+
+
+def _rows_in(table: str) -> int:
+    return db.session.execute(sa.text(f'SELECT count(*) FROM "{table}"')).scalar_one()
+
+
+def _drain(sweep) -> int:
+    total = 0
+    while (done := sweep()):
+        total += done
+        db.session.commit()
+    db.session.commit()
+    return total
+
+
+@pytest.fixture
+def pg(app, backend):
+    if backend != "postgresql":
+        pytest.skip("partitions exist on PostgreSQL only")
+    return app
+
+
+def test_sqlite_keeps_one_plain_table(app, backend):
+    if backend != "sqlite":
+        pytest.skip("the SQLite behaviour")
+    _insert(NOW - dt.timedelta(days=400), NOW)
+    assert not partitions.is_partitioned(db.session.connection())
+    assert partitions.ensure_months(NOW) == 0 and partitions.drop_expired(NOW) == 0
+    assert _drain(ExpiredProofSweep(NOW - dt.timedelta(days=1), 100)) == 1
+
+
+def test_a_new_table_takes_writes_before_any_month_exists(pg):
+    assert partitions.is_partitioned(db.session.connection())
+    assert partitions.months(db.session.connection()) == []
+    _insert(NOW)
+    assert _rows_in(partitions.DEFAULT) == 1
+
+
+def test_the_worker_makes_this_month_and_the_next_three(pg):
+    assert partitions.ensure_months(NOW) == 4
+    assert partitions.months(db.session.connection()) == [dt.date(2027, m, 1) for m in (5, 6, 7, 8)]
+    db.session.commit()
+    assert partitions.ensure_months(NOW) == 0  # idempotent
+    _insert(NOW, dt.datetime(2027, 8, 31, 23, 59, 59, tzinfo=UTC))
+    assert _rows_in("consent_records_y2027m05") == 1 and _rows_in("consent_records_y2027m08") == 1
+    assert _rows_in(partitions.DEFAULT) == 0
+
+
+def test_rows_waiting_in_the_default_partition_move_into_their_month(pg):
+    _insert(dt.datetime(2026, 1, 15, tzinfo=UTC), dt.datetime(2026, 1, 31, 23, 0, tzinfo=UTC), NOW)
+    partitions.ensure_months(NOW)
+    db.session.commit()
+    assert _rows_in("consent_records_y2026m01") == 2 and _rows_in("consent_records_y2027m05") == 1
+    assert _rows_in(partitions.DEFAULT) == 0
+    assert db.session.execute(sa.select(sa.func.count()).select_from(ConsentRecord)).scalar_one() == 3
+
+
+def test_the_job_is_registered_with_the_worker(app):
+    assert "proof_partitions" in app.extensions["worker_jobs"]
+
+
+def test_retention_drops_whole_months_and_deletes_rows_only_at_the_boundary(pg):
+    clock.set_now(NOW)
+    expired = [dt.datetime(2026, 2, d, tzinfo=UTC) for d in (1, 14, 28)]
+    boundary_old = [dt.datetime(2026, 3, 2, tzinfo=UTC), dt.datetime(2026, 3, 9, 23, tzinfo=UTC)]
+    boundary_new = [dt.datetime(2026, 3, 10, 1, tzinfo=UTC)]
+    kept = [dt.datetime(2026, 4, 1, tzinfo=UTC), NOW]
+    _insert(*expired, *boundary_old, *boundary_new, *kept)
+    partitions.ensure_months(NOW)
+    db.session.commit()
+    cutoff = dt.datetime(2026, 3, 10, tzinfo=UTC)
+    assert _drain(ExpiredProofSweep(cutoff, 1)) == len(expired) + len(boundary_old)
+    left = partitions.months(db.session.connection())
+    assert dt.date(2026, 2, 1) not in left and dt.date(2026, 3, 1) in left
+    remaining = set(db.session.execute(sa.select(ConsentRecord.recorded_at)).scalars())
+    assert remaining == set(boundary_new + kept)
+
+
+def test_a_default_partition_row_past_retention_is_deleted_too(pg):
+    partitions.ensure_months(NOW)
+    db.session.commit()
+    _insert(dt.datetime(2020, 6, 1, tzinfo=UTC))  # no month partition: it waits in the default one
+    assert _rows_in(partitions.DEFAULT) == 1
+    assert _drain(ExpiredProofSweep(dt.datetime(2021, 1, 1, tzinfo=UTC), 10)) == 1
+
+
+def test_a_proof_is_found_by_its_id_in_any_month(pg, client):
+    partitions.ensure_months(NOW)
+    db.session.commit()
+    _insert(dt.datetime(2026, 1, 15, tzinfo=UTC))
+    consent_id = db.session.execute(sa.select(ConsentRecord.consent_id)).scalar_one()
+    assert services.get_proof(consent_id).recorded_at == dt.datetime(2026, 1, 15, tzinfo=UTC)
+
+
+@pytest.fixture
+def migrated_pg(backend):
+    if backend != "postgresql":
+        pytest.skip("the conversion runs on PostgreSQL only")
+    name = f"consent_partition_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_the_migration_converts_a_table_that_holds_proofs_and_back(migrated_pg):
+    app = create_app({"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": migrated_pg},
+                     environ={"SECRET_KEY": "k"})
+    moments = [dt.datetime(2025, 12, 31, 23, 59, tzinfo=UTC), dt.datetime(2026, 1, 1, tzinfo=UTC)]
+    with app.app_context():
+        upgrade(revision="0008_preferences")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO consent_records (consent_id, site, policy_version, texts_hash, action, categories, "
+                "recorded_at, valid_until, visitor_id, gpc, locale) VALUES "
+                "(:id, 's', 1, :h, 'accept_all', '{}', :at, :at, 'v', false, 'fr')"),
+                [{"id": uuid.uuid4().hex, "h": "0" * 64, "at": at} for at in moments])
+        upgrade(revision="0009_proof_partitions")
+        with db.engine.connect() as connection:
+            assert partitions.is_partitioned(connection)
+            assert {dt.date(2025, 12, 1), dt.date(2026, 1, 1)} <= set(partitions.months(connection))
+            assert connection.execute(sa.text('SELECT count(*) FROM "consent_records_y2025m12"')).scalar_one() == 1
+        downgrade(revision="0008_preferences")
+        with db.engine.connect() as connection:
+            assert not partitions.is_partitioned(connection)
+            assert connection.execute(sa.text("SELECT count(*) FROM consent_records")).scalar_one() == 2
+        db.engine.dispose()
