@@ -27,7 +27,7 @@ PROOFS = 1_000_000
 
 def bench_account_purge(app, portal: sa.Engine, rounds: int, accounts: int, warm_up: int) -> str:
     from consent_service.extensions import db
-    from datamap import engine
+    from datamap import engine, receipts
 
     ours, raw = [], []
     with app.app_context():
@@ -50,7 +50,7 @@ def bench_account_purge(app, portal: sa.Engine, rounds: int, accounts: int, warm
             # alternate which goes first, so neither always finds a warmer cache
             pair = (purge, raw_delete) if round_ % 2 else (raw_delete, purge)
             times = {fn: timed(fn) for fn in pair}
-            assert engine.get_purge(started[0].purge_id).status == "done"  # checked outside the timing
+            assert receipts.get_purge(started[0].purge_id).status == "done"  # checked outside the timing
             db.session.commit()
             if round_ >= 0:
                 ours.append(times[purge])
@@ -79,7 +79,7 @@ def bench_retention(app, rounds: int = 3) -> list[str]:
     from consent_service import clock
     from consent_service.extensions import db
     from cookies import subject_data
-    from datamap import engine
+    from datamap import sweeps
 
     batches: list[float] = []
     ours: list[float] = []
@@ -106,7 +106,7 @@ def bench_retention(app, rounds: int = 3) -> list[str]:
             sa.event.listen(db.session, "after_commit", committed)
             clock.set_now(dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc))
             try:
-                ours.append(timed(engine.run_retention))
+                ours.append(timed(sweeps.run_retention))
             finally:
                 subject_data.ExpiredProofSweep.__call__ = real_batch
                 sa.event.remove(db.session, "after_commit", committed)

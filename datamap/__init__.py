@@ -18,7 +18,7 @@ def init_app(app: Flask) -> None:
     from consent_service.metrics import register_gauges
     from consent_service.worker import register_job
 
-    from . import cli, demo, engine, executors, loader, metrics, services, views
+    from . import cli, demo, engine, executors, loader, metrics, services, sweeps, views
 
     app.extensions["datamap"] = loader.load(app.config.get("DATAMAP_PATH"))
 
@@ -29,7 +29,7 @@ def init_app(app: Flask) -> None:
 
     register_job(app, "datamap_due_leases", engine.start_due_lease_purges, every=dt.timedelta(hours=1))
     register_job(app, "datamap_purges", engine.run_purges)
-    register_job(app, "datamap_retention", engine.run_retention, every=dt.timedelta(hours=1))
+    register_job(app, "datamap_retention", sweeps.run_retention, every=dt.timedelta(hours=1))
     register_gauges(app, "datamap", metrics.gauges)
     register_demo_loader(app, "datamap", demo.load_demo_portal)
 

@@ -1,4 +1,5 @@
-"""The one erasure engine: account deletions, lease ends, DSAR erasures and retention sweeps.
+"""The one erasure engine: account deletions, lease ends and DSAR erasures (retention sweeps:
+sweeps.py; receipts: receipts.py).
 
 A purge is a row with one step per store (per table for ``sql``). Steps are claimed with
 ``FOR UPDATE SKIP LOCKED`` on PostgreSQL and then held by a short lease that each batch renews;
@@ -342,91 +343,3 @@ def erase_builtin(account_id: str, digest: str) -> dict[str, int]:
     counts.update(dsar_retention.minimise_account_requests(account_id))
     forget_objections()
     return counts
-
-
-# --- retention --------------------------------------------------------------------------
-
-
-def run_retention() -> int:
-    """Worker job: sweep what is past its retention in bounded batches, each committed on its
-    own so no lock is held long; a receipt (trigger ``retention``) records what went."""
-    now = clock.now()
-    batch = _config("RETENTION_BATCH_SIZE")
-    budget = _config("RETENTION_BATCHES_PER_PASS")
-    removed: list[tuple[str, str | None, int]] = []
-
-    def drain(sweep) -> int:
-        nonlocal budget
-        total = 0
-        while budget > 0 and not stop_requested():
-            budget -= 1
-            count = sweep()
-            db.session.commit()
-            total += count
-            if not count:
-                break
-        return total
-
-    for store in datamap().stores:
-        try:
-            if store.kind == "sql":
-                for table in store.tables:
-                    if table.retention:
-                        cutoff = connectors.retention_cutoff(table, now)
-                        count = drain(lambda: connectors.sweep_batch(store, table, cutoff, batch))
-                        removed.append((store.name, table.name, count))
-            elif store.retention:
-                removed.append((store.name, None, drain(lambda: connectors.sweep_files(store, now, batch))))
-        except Exception as err:
-            db.session.rollback()
-            log.warning("retention sweep of store %s failed: %s", store.name, type(err).__name__)
-
-    before = clock.add_months(now, -_config("CONSENT_PROOF_RETENTION_MONTHS"))
-    removed.append((BUILTIN_STORE, "consent_records", drain(subject_data.ExpiredProofSweep(before, batch))))
-    removed.append((BUILTIN_STORE, "data_exports", exports.delete_expired(now)))
-    closed_before = dsar_retention.closed_before(now)
-    removed.append((BUILTIN_STORE, "dsar_requests",
-                    drain(lambda: dsar_retention.sweep_closed_requests(closed_before, batch))))
-    removed.append((BUILTIN_STORE, "outbox_messages", drain(lambda: dsar_retention.sweep_minimised_mail(batch))))
-    db.session.commit()
-    total = sum(count for *_rest, count in removed)
-    if total:
-        _retention_receipt(removed, now)
-    return total
-
-
-def _retention_receipt(removed, now) -> Purge:
-    purge = Purge(purge_id=uuid.uuid4().hex, trigger="retention", status="done", requested_at=now,
-                  finished_at=clock.now())
-    purge.steps = [PurgeStep(position=i, store=store, table_name=table, kind="builtin" if store == BUILTIN_STORE
-                             else ("sql" if table else "files"), action="delete", status="done", rows=count,
-                             attempts=1, next_attempt_at=now, finished_at=clock.now())
-                   for i, (store, table, count) in enumerate(r for r in removed if r[2])]
-    db.session.add(purge)
-    db.session.commit()
-    return purge
-
-
-# --- receipts ---------------------------------------------------------------------------
-
-
-def receipt(purge: Purge) -> dict:
-    """The purge receipt (docs/datamap.md): stores and counts, the subject only as a keyed hash."""
-    stores = []
-    for step in purge.steps:
-        if step.counts:
-            for key, (table, action, legal_basis) in BUILTIN_TABLES.items():
-                if key in step.counts and (action != "retain" or step.counts[key]):
-                    stores.append({"store": step.store, "table": table, "action": action,
-                                   "rows": step.counts[key], "legal_basis": legal_basis, "status": step.status})
-            continue
-        stores.append({"store": step.store, "table": step.table_name, "action": step.action, "rows": step.rows,
-                       "legal_basis": step.legal_basis if step.action == "retain" else None, "status": step.status,
-                       **({"attempts": step.attempts} if step.status != "done" else {})})
-    return {"purge_id": purge.purge_id, "trigger": purge.trigger, "status": purge.status,
-            "subject": purge.subject_hash, "stores": stores, "requested_at": clock.rfc3339(purge.requested_at),
-            "finished_at": clock.rfc3339(purge.finished_at)}
-
-
-def get_purge(purge_id: str) -> Purge | None:
-    return db.session.get(Purge, purge_id)

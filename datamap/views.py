@@ -8,7 +8,7 @@ from consent_service import apikeys
 from consent_service.errors import Invalid, NotFound
 from consent_service.extensions import db
 
-from . import engine, exports, schemas, services
+from . import engine, exports, receipts, schemas, services
 
 accounts_blp = Blueprint("accounts", __name__, url_prefix="/v1/accounts",
                          description="Portal accounts: deletion, lease end, restriction and objection")
@@ -58,10 +58,10 @@ def processing(account_id):
 @purges_blp.response(200, schemas.Receipt)
 def receipt(purge_id):
     """The receipt of a purge: stores, actions and counts; no personal data."""
-    purge = engine.get_purge(purge_id)
+    purge = receipts.get_purge(purge_id)
     if purge is None:
         raise NotFound("No such purge.")
-    return engine.receipt(purge)
+    return receipts.receipt(purge)
 
 
 @exports_bp.get("/dsar/exports/<string:token>")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from consent_service.extensions import db
-from datamap import engine
+from datamap import receipts
 from datamap.models import Purge
 
 from .. import paging
@@ -24,5 +24,5 @@ def purges_page(number: int, size: int) -> paging.Page:
 def purge_receipt(purge_id: str) -> dict | None:
     if not OPAQUE_ID.match(purge_id or ""):
         return None
-    purge = engine.get_purge(purge_id)
-    return engine.receipt(purge) if purge is not None else None
+    purge = receipts.get_purge(purge_id)
+    return receipts.receipt(purge) if purge is not None else None

@@ -1,9 +1,11 @@
 """Sites and versioned, immutable cookie policies (docs/api.md)."""
 import copy
+import time
 
 import pytest
 
 from consent_service.extensions import db
+from cookies import policies
 from cookies.demo import DEMO_POLICY
 from cookies.models import Policy
 
@@ -150,20 +152,16 @@ def test_the_current_policy_is_cacheable_with_etag_and_304(client, admin):
 
 
 def test_a_new_version_is_seen_by_other_processes_within_the_cache_lifetime(app, client, admin):
-    import time
-
-    from cookies import services
-
     make_site(client, admin)
-    stale = services.current_policy("espace-locataire")
+    stale = policies.current_policy("espace-locataire")
     assert stale.version == 1
-    services.publish_policy(services.get_site("espace-locataire"), {**DEMO_POLICY})
+    policies.publish_policy(policies.get_site("espace-locataire"), {**DEMO_POLICY})
     db.session.commit()
     # Another process still holds version 1 in its cache, for the rest of the entry's lifetime.
-    services._cache["espace-locataire"] = (time.monotonic() + 0.2, stale)
-    assert services.current_policy("espace-locataire").version == 1
+    policies._cache["espace-locataire"] = (time.monotonic() + 0.2, stale)
+    assert policies.current_policy("espace-locataire").version == 1
     time.sleep(0.25)
-    assert services.current_policy("espace-locataire").version == 2
+    assert policies.current_policy("espace-locataire").version == 2
 
 
 def test_lint_reports_the_seed_settings(client, admin):

@@ -6,7 +6,7 @@ import re
 
 from consent_service import clock, hooks
 from consent_service.extensions import db
-from datamap import engine, loader
+from datamap import engine, loader, receipts
 
 from .conftest import fake_request
 
@@ -30,7 +30,7 @@ def test_the_demo_portal_supports_an_access_request_and_an_account_deletion(make
             db.session.commit()
             engine.run_purges()
             db.session.expire_all()
-            assert engine.get_purge(purge.purge_id).status == "done"
+            assert receipts.get_purge(purge.purge_id).status == "done"
             portal = demo.extensions["datamap"].store("portal")
             assert all(engine.connectors.count_rows(portal, t, "A1001") == (1 if t.name == "leases" else 0)
                        for t in portal.tables)

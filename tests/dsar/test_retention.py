@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from consent_service import clock, config, hooks
 from consent_service.extensions import db
 from consent_service.mail import OutboxMessage
-from datamap import engine
+from datamap import engine, sweeps
 from datamap.models import Purge
 from dsar import retention, workflow
 from dsar.intake import open_request
@@ -379,7 +379,7 @@ def test_the_sweep_never_takes_an_open_request_nor_a_non_positive_batch(app):
 
 def retention_sweep() -> dict[str, int]:
     """One pass of the worker's retention job; what its receipt says of requests and mail."""
-    engine.run_retention()
+    sweeps.run_retention()
     receipt = db.session.execute(sa.select(Purge).where(Purge.trigger == "retention")
                                  .order_by(Purge.requested_at.desc(), Purge.purge_id)).scalars().first()
     counts = {step.table_name: step.rows for step in receipt.steps} if receipt else {}
