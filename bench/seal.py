@@ -156,12 +156,13 @@ def run(url: str, rows: int, write_count: int) -> None:
           f"peak memory so far {peak_mb():.0f} MB")
     base_s, counted = baseline(app)
     assert counted == rows, counted
+    after_baseline = peak_mb()
     seal_s, sealed = seal(app)
     assert sealed == rows, sealed
     after_seal = peak_mb()
     verify_s, outcome = verify(app)
     assert outcome.passed and outcome.records == rows, outcome
-    print(f"baseline (read + SHA-256 of each row): {base_s:.1f} s")
+    print(f"baseline (read + SHA-256 of each row): {base_s:.1f} s; peak memory {after_baseline:.0f} MB")
     print(f"sealing {rows:,} records: {seal_s:.1f} s -> {seal_s / base_s:.2f}x baseline "
           f"({'ok' if seal_s < 60 * rows / 1e6 else 'OVER'}, target < 60 s per million); "
           f"{outcome.seals} seals; peak memory {after_seal:.0f} MB")

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 LATE_COMMIT = dt.timedelta(minutes=10)
 MAX_LEAVES = 65536
+READ_CHUNK = 5000  # rows read at a time: a seal's records are never all in memory, only their digests
 STATE_ID = 1
 STATE, LEAVES, SEALS = SealState.__table__, SealLeaf.__table__, Seal.__table__
 LEAF_COLUMNS = ("seal_number", "position", "kind", "record_id", "recorded_at", "digest")
@@ -74,7 +75,8 @@ def _gather(since: dt.datetime | None, cursors: dict[str, Cursor], limit: int) -
         if room <= 0:
             break
         last = None
-        for row in db.session.execute(_unsealed(source, since, cursors.get(source.kind), room)).mappings():
+        query = _unsealed(source, since, cursors.get(source.kind), room).execution_options(yield_per=READ_CHUNK)
+        for row in db.session.execute(query).mappings():
             last = row
             leaves.append((source.kind, str(row[source.key.name]), row[source.time.name],
                            record_digest(source.fields(row))))

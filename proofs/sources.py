@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -46,10 +47,11 @@ class Source:
 
 
 def _utc(moment: dt.datetime) -> str:
-    # clock.rfc3339, without its per-call checks: this runs once per record sealed or verified.
-    if moment.tzinfo is None:
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """RFC 3339 UTC to the second, as clock.rfc3339 writes it; without its per-call checks, as
+    this runs for every record sealed or verified."""
+    if moment.utcoffset():
+        moment = moment.astimezone(dt.timezone.utc)
+    return moment.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def consent_fields(row: Mapping[str, Any]) -> dict:
@@ -87,8 +89,13 @@ def record_digest(fields: dict) -> str:
 
 
 def envelope(kind: str, record_id: str, recorded_at: dt.datetime, digest: str) -> dict:
+    """What a leaf hashes: the record's kind, id and time, and its digest."""
     return {"kind": kind, "id": record_id, "recorded_at": _utc(recorded_at), "record": digest}
 
 
 def leaf_of(kind: str, record_id: str, recorded_at: dt.datetime, digest: str) -> str:
-    return merkle.leaf_digest(envelope(kind, record_id, recorded_at, digest))
+    """``merkle.leaf_digest(envelope(...))``, its canonical JSON written directly (keys in
+    sorted order; the kind, id and digest are plain ASCII, the time has no escapes)."""
+    text = (f'{{"id":{json.dumps(record_id, ensure_ascii=False)},"kind":{json.dumps(kind)},'
+            f'"record":"{digest}","recorded_at":"{_utc(recorded_at)}"}}')
+    return hashlib.sha256(merkle.LEAF + text.encode()).hexdigest()

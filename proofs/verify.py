@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import exists, func, literal, select
+from sqlalchemy import and_, exists, func, literal, select
 
 from consent_service import clock
 from consent_service.extensions import db
@@ -87,21 +87,25 @@ def _leaves(number: int):
             .execution_options(yield_per=READ_CHUNK))
 
 
-def _with_records(source: Source, number: int):
+def _with_records(source: Source, number: int, span: tuple[dt.datetime, dt.datetime]):
     """A seal's leaves of one kind, each with its record's columns (NULL when the row is gone)
-    and whether an erasure noted it."""
+    and whether an erasure noted it. Records are looked for only within ``span``, the times of
+    the seal's leaves of that kind: the database reads that stretch of the table (or of its
+    partitions), never the whole of it once per seal."""
     noted = exists().where(ERASURES.c.kind == LEAVES.c.kind, ERASURES.c.record_id == LEAVES.c.record_id)
     by_time = db.session.get_bind().dialect.name == "postgresql"
     columns = [column.label(f"r__{column.name}") for column in source.table.columns]
+    within = source.time.between(*span)
     return (select(LEAVES.c.position, LEAVES.c.record_id, LEAVES.c.recorded_at, LEAVES.c.digest, noted.label("noted"),
                    *columns)
-            .select_from(LEAVES.outerjoin(source.table, source.matches(LEAVES, by_time)))
+            .select_from(LEAVES.outerjoin(source.table, and_(source.matches(LEAVES, by_time), within)))
             .where(LEAVES.c.seal_number == number, LEAVES.c.kind == source.kind).order_by(LEAVES.c.position)
             .execution_options(yield_per=READ_CHUNK))
 
 
-def _first_record_problem(source: Source, number: int, swept: dt.datetime | None) -> tuple[int, Failed] | None:
-    for row in db.session.execute(_with_records(source, number)):
+def _first_record_problem(source: Source, number: int, span: tuple[dt.datetime, dt.datetime],
+                          swept: dt.datetime | None) -> tuple[int, Failed] | None:
+    for row in db.session.execute(_with_records(source, number, span)):
         values = row._mapping
         if values[f"r__{source.key.name}"] is not None:
             record = {column.name: values[f"r__{column.name}"] for column in source.table.columns}
@@ -120,16 +124,17 @@ def _check_seal(seal: Any, kinds: dict[str, Source], swept: dict[str, dt.datetim
         raise Failed("edited_seal", seal.number)
     if seal.previous_hash != previous:
         raise Failed("broken_chain", seal.number)
-    root, present = merkle.RootBuilder(), set()
+    root, spans = merkle.RootBuilder(), {}
     for row in db.session.execute(_leaves(seal.number)):
         if row.position != root.count or row.kind not in kinds:
             raise Failed("edited_leaves", seal.number)
         root.add(leaf_of(row.kind, row.record_id, row.recorded_at, row.digest))
-        present.add(row.kind)
+        low, high = spans.get(row.kind, (row.recorded_at, row.recorded_at))
+        spans[row.kind] = (min(low, row.recorded_at), max(high, row.recorded_at))
     if root.count != seal.leaf_count or not root.count or root.root() != seal.merkle_root:
         raise Failed("edited_leaves", seal.number)
-    problems = [found for kind in sorted(present)
-                if (found := _first_record_problem(kinds[kind], seal.number, swept.get(kind))) is not None]
+    problems = [found for kind, span in sorted(spans.items())
+                if (found := _first_record_problem(kinds[kind], seal.number, span, swept.get(kind))) is not None]
     if problems:
         raise min(problems, key=lambda found: found[0])[1]
     return root.count
@@ -148,7 +153,7 @@ def _inserted(since: dt.datetime | None) -> None:
     cutoff = last_pass - sealer.LATE_COMMIT
     for source in sources():
         query = select(source.key).where(source.time < cutoff, ~exists().where(
-            LEAVES.c.kind == source.kind, LEAVES.c.record_id == source.key))
+            LEAVES.c.kind == source.kind, LEAVES.c.record_id == source.key_text()))
         if since is not None:
             query = query.where(source.time >= since)
         found = db.session.execute(query.order_by(source.time, source.key).limit(1)).scalar_one_or_none()

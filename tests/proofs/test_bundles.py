@@ -99,8 +99,9 @@ def test_the_banner_is_served_even_when_its_version_cannot_be_recorded(client, b
     assert _bundles() == []
 
 
-def test_the_real_banner_carries_the_placeholder_it_is_stamped_through():
+def test_the_real_banner_is_served_stamped_with_its_bundle_id(client):
+    pages._built.clear()
     text = pages.BANNER_SOURCE.read_text(encoding="utf-8")
-    if "__BANNER_BUNDLE__" not in text:
-        pytest.xfail("banner.js does not send its bundle id yet")
-    assert "__BANNER_BUNDLE__" not in bundles.stamp(text).body.decode()
+    assert text.count(bundles.PLACEHOLDER) == 1
+    served = client.get("/banner.js").data.decode()
+    assert bundles.PLACEHOLDER not in served and f"'{bundles.stamp(text).bundle_id}'" in served.replace('"', "'")
