@@ -27,6 +27,8 @@ _OWN = {
             "password_reset": "mot de passe réinitialisé", "totp_enabled": "double authentification activée",
             "sign_in_refused_disabled": "connexion refusée (compte désactivé)",
             "statistics_viewed": "statistiques consultées", "records_downloaded": "registre des traitements téléchargé",
+            "preferences_viewed": "préférences d'un compte consultées",
+            "preferences_changed": "préférences d'un compte modifiées",
         },
         "actor": {"system": "le service", "subject": "la personne concernée"},
         "mail_status": {"queued": "en attente d'envoi", "sending": "en cours d'envoi", "sent": "envoyé",
@@ -61,6 +63,7 @@ _OWN = {
             "password_reset": "password reset", "totp_enabled": "two-factor sign-in turned on",
             "sign_in_refused_disabled": "sign-in refused (account disabled)",
             "statistics_viewed": "statistics viewed", "records_downloaded": "record of processing downloaded",
+            "preferences_viewed": "account preferences viewed", "preferences_changed": "account preferences changed",
         },
         "actor": {"system": "the service", "subject": "the data subject"},
         "mail_status": {"queued": "waiting to be sent", "sending": "being sent", "sent": "sent",
@@ -167,6 +170,11 @@ TARGETS.add(r"(?P<kind>visitor_id|account_id): (?P<n>\d+)(?P<more>\+?) record\(s
                                         "account_id": ("identifiant de compte", "account id")}[value][
                 locale != "fr"])
 TARGETS.add(r"(?P<n>\d+) minutes", "{n} minutes")
+TARGETS.add(r"(?P<n>\d+) preference change\(s\)", "{n} changement(s) de préférences",
+            "{n} preference change(s)")
+TARGETS.add(r"no preference change", "aucun changement de préférences")
+TARGETS.add(r"preference change ids (?P<ids>[\d, ]+)", "changements de préférences n° {ids}",
+            "preference changes no. {ids}")
 
 
 LABELS: dict[str, dict[str, dict]] = {lang: {**DSAR_LABELS[lang], **_OWN[lang]} for lang in ("fr", "en")}

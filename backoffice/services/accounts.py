@@ -47,7 +47,7 @@ def look_up(account_id: str, actor: str) -> AccountPreferences:
     day = preferences.today()
     history = preferences.history(account_id, HISTORY_LIMIT)
     anchor = row.billing_anchor if row else None
-    audit(actor, "preferences_viewed", f"preference_changes: {len(history)}")
+    audit(actor, "preferences_viewed", f"{len(history)} preference change(s)")
     return AccountPreferences(account_id, preferences.state_of(row, day), preferences.catalogue(), history,
                               paperless.next_billing_after(anchor, day).isoformat() if anchor else None)
 
@@ -89,24 +89,24 @@ def record(account_id: str, form: dict[str, Any], actor: str) -> list[int]:
     except ServiceError as err:
         raise Refused(err.message, err.errors, err.code) from None
     written = [c.id for c in preferences.history(account_id, 10) if c.id > last]
-    audit(actor, "preferences_changed", f"preference_changes: {', '.join(map(str, sorted(written)))}"
-          if written else "preference_changes: none")
+    audit(actor, "preferences_changed", f"preference change ids {', '.join(map(str, sorted(written)))}"
+          if written else "no preference change")
     return written
 
 
 def describe(change: PreferenceChange, catalogue: Catalogue, lang: str) -> list[str]:
     """What a change changed, in words (« Travaux dans ma résidence : activé »)."""
-    on, off = ("activé", "désactivé") if lang == "fr" else ("on", "off")
+    on, off, colon = ("activé", "désactivé", " : ") if lang == "fr" else ("on", "off", ": ")
     before, after = change.before, change.after
     lines = []
     for key, value in after["themes"].items():
         if before["themes"].get(key) != value:
             theme = catalogue.theme(key)
-            lines.append(f"{theme.label[lang] if theme else key} : {on if value else off}")
+            lines.append(f"{theme.label[lang] if theme else key}{colon}{on if value else off}")
     if before["email"] != after["email"]:
-        lines.append(f"{catalogue.email_label[lang]} : {on if after['email'] else off}")
+        lines.append(f"{catalogue.email_label[lang]}{colon}{on if after['email'] else off}")
     if before["direct_debit"] != after["direct_debit"]:
-        lines.append(f"{preference_texts.DIRECT_DEBIT[lang]} : {on if after['direct_debit'] else off}")
+        lines.append(f"{preference_texts.DIRECT_DEBIT[lang]}{colon}{on if after['direct_debit'] else off}")
     if before["paperless"] != after["paperless"]:
         lines.append(paperless_words(after["paperless"], lang))
     return lines

@@ -71,13 +71,13 @@ def test_the_page_is_in_english_when_asked(dpo, tenant):
     open_account(dpo)
     html = dpo.get("/backoffice/accounts?lang=en", headers=HTML).get_data(as_text=True)
     assert "Electronic notices requested, not yet started (from 10 May 2027)" in html
-    assert "Works in my building : <strong>on</strong>" in html
+    assert "Works in my building: <strong>on</strong>" in html
 
 
 def test_the_look_up_is_audited_without_the_account_id(dpo, tenant):
     open_account(dpo)
     entry = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "preferences_viewed")).scalar_one()
-    assert entry.target == "preference_changes: 3" and "A1001" not in entry.target
+    assert entry.target == "3 preference change(s)" and "A1001" not in entry.target
 
 
 def test_a_bad_account_id_is_refused_in_words(dpo):
