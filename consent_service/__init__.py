@@ -55,6 +55,7 @@ def create_app(config_overrides: dict | None = None, environ: dict | None = None
 
     from backoffice import init_app as init_backoffice; init_backoffice(app)  # noqa: E702 (one line: shared file)
     from proofs import init_app as init_proofs; init_proofs(app)  # noqa: E702 (one line: shared file)
+    from preferences import init_app as init_preferences; init_preferences(app)  # noqa: E702 (one line: shared file)
     mail.init_app(app)  # last: a worker pass sends the mail its other jobs queued
     hooks.check(app)  # a required hook nobody registered stops the start here
     metrics.init_app(app)  # last: its timer wraps every handler, the hot ones included

@@ -23,6 +23,7 @@ from consent_service.extensions import db
 from consent_service.worker import stop_requested
 from cookies import subject_data
 from dsar import retention as dsar_retention
+from preferences import subject_data as preference_data
 
 from . import connectors, exports
 from .loader import BUILTIN_STORE
@@ -44,6 +45,8 @@ BUILTIN_TABLES = {
     "data_exports": ("data_exports", "delete", None),
     "dsar_requests": ("dsar_requests", "anonymize", None),
     "dsar_requests_open": ("dsar_requests", "retain", OPEN_REQUESTS_KEPT),
+    "account_preferences": ("account_preferences", "delete", None),
+    "preference_changes": ("preference_changes", "delete", None),
 }
 
 
@@ -333,13 +336,15 @@ def _finish_stragglers() -> int:
 
 def erase_builtin(account_id: str, digest: str) -> dict[str, int]:
     """The service's own data about the account: visitor links, consent records, the lease,
-    restriction and objections, any export built for it (files included), and the personal
-    data of its closed data-subject requests (the requests stay as proof of their handling)."""
+    restriction and objections, any export built for it (files included), its preferences and
+    their history, and the personal data of its closed data-subject requests (the requests stay
+    as proof of their handling)."""
     counts = subject_data.erase_account(account_id)
     for model in (AccountLease, AccountProcessing):
         table = model.__table__
         counts[table.name] = db.session.execute(table.delete().where(table.c.account_id == account_id)).rowcount
     counts["data_exports"] = exports.delete_for_subject(digest)
     counts.update(dsar_retention.minimise_account_requests(account_id))
+    counts.update(preference_data.erase_account(account_id))
     forget_objections()
     return counts

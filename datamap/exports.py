@@ -20,6 +20,7 @@ from itsdangerous import SignatureExpired
 from consent_service import clock, tokens
 from consent_service.extensions import db
 from dsar.services import subject_requests
+from preferences import subject_data as preference_data
 
 from . import connectors, export_store
 from .loader import BUILTIN_STORE, About
@@ -166,10 +167,13 @@ def _builtin_sections(archive: zipfile.ZipFile, account_id: str) -> list[dict]:
     processing = processing_of(account_id)
     tables["account_processing"] = iter([processing] if processing["restricted"] or processing["objections"] else [])
     tables["dsar_requests"] = iter(subject_requests(account_id))
+    about = {**dict.fromkeys(tables, BUILTIN_ABOUT), **dict.fromkeys(preference_data.TABLES,
+                                                                     About(**preference_data.ABOUT))}
+    tables.update(preference_data.export_account(account_id))
     for table, rows in tables.items():
         name = f"data/{BUILTIN_STORE}/{table}.json"
         count = _write_json_list(archive, name, {"store": BUILTIN_STORE, "table": table}, rows)
-        sections.append(_section(BUILTIN_STORE, table, name, count, BUILTIN_ABOUT, None))
+        sections.append(_section(BUILTIN_STORE, table, name, count, about[table], None))
     return sections
 
 
