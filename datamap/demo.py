@@ -35,6 +35,8 @@ CREATE INDEX IF NOT EXISTS ix_leases_account_id ON leases (account_id);
 TENANTS = [
     ("A1001", "Camille Martin", "camille.martin@example.fr", "1985-04-12", "+33 6 12 34 56 78"),
     ("A1002", "Lucas Bernard", "lucas.bernard@example.fr", "1979-11-03", "+33 6 98 76 54 32"),
+    ("A1003", "Inès Moreau", "ines.moreau@example.fr", "1992-06-21", "+33 6 11 22 33 44"),
+    ("A1004", "Thomas Petit", "thomas.petit@example.fr", "1968-01-30", "+33 6 55 66 77 88"),
 ]
 
 DATAMAP = """\
