@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(views.purges_blp)
     app.register_blueprint(views.exports_bp)
     app.cli.add_command(cli.datamap_cli)
+    app.cli.add_command(cli.purges_cli)
 
     register_job(app, "datamap_due_leases", engine.start_due_lease_purges, every=dt.timedelta(hours=1))
     register_job(app, "datamap_purges", engine.run_purges)

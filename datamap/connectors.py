@@ -253,3 +253,28 @@ def folder_contains(store: Store, needles: list[str]) -> list[str]:
                 if any(n in data for n in encoded):
                     found.append(str(path))
     return found
+
+
+
+# --- every subject id a store holds (the erasure journal's replay) -----------------------------
+
+
+def subject_ids(store: Store, table: Table) -> Iterator[str]:
+    """The distinct subject ids of ``table``, as text."""
+    column = table.sa_table.c[table.subject_column]
+    with store.engine.connect() as conn:
+        for value in conn.execute(sa.select(sa.distinct(column)).where(column.is_not(None))).scalars():
+            yield str(value)
+
+
+def file_subject_ids(store: Store) -> Iterator[str]:
+    """The ids named by the store's subject folders (the ``{account_id}`` part of its path)."""
+    parts = Path(store.path).parts
+    index = next(i for i, part in enumerate(parts) if SUBJECT_PLACEHOLDER in part)
+    prefix, _, suffix = parts[index].partition(SUBJECT_PLACEHOLDER)
+    parent = store.root.joinpath(*parts[:index])
+    if not parent.is_dir():
+        return
+    for entry in sorted(os.listdir(parent)):
+        if entry.startswith(prefix) and entry.endswith(suffix) and len(entry) > len(prefix) + len(suffix):
+            yield entry[len(prefix):len(entry) - len(suffix)]

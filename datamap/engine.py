@@ -25,7 +25,7 @@ from cookies import subject_data
 from dsar import retention as dsar_retention
 from preferences import subject_data as preference_data
 
-from . import connectors, exports
+from . import connectors, exports, journal
 from .loader import BUILTIN_STORE
 from .models import AccountLease, AccountProcessing, Purge, PurgeStep
 from .services import datamap, forget_objections, paris_today, subject_hash
@@ -91,14 +91,17 @@ def _insert_unless_present(table):
     return dialect.insert(table).on_conflict_do_nothing()
 
 
-def start_purge(account_id: str, trigger: str) -> StartedPurge:
+def start_purge(account_id: str, trigger: str, purge_id: str | None = None,
+                requested_at: dt.datetime | None = None) -> StartedPurge:
     """The purge of ``account_id``: the existing one when there is one (a failed one is
     reopened), else a new pending one with a step per store. Idempotent, also between
-    concurrent callers (the subject's keyed hash is unique)."""
+    concurrent callers (the subject's keyed hash is unique). ``purge_id`` and ``requested_at``
+    are given when the erasure journal's replay starts a purge again under its own id."""
     digest, now = subject_hash(account_id), clock.now()
     created = db.session.execute(
-        _insert_unless_present(PURGES).values(purge_id=uuid.uuid4().hex, trigger=trigger, status="pending",
-                                              subject_hash=digest, account_id=account_id, requested_at=now)
+        _insert_unless_present(PURGES).values(purge_id=purge_id or uuid.uuid4().hex, trigger=trigger,
+                                              status="pending", subject_hash=digest, account_id=account_id,
+                                              requested_at=requested_at or now)
         .returning(PURGES.c.purge_id)).scalar_one_or_none()
     if created is not None:
         steps = _plan(created, now)
@@ -264,6 +267,7 @@ def _end(purge_id: str, status: str) -> None:
     values = {"status": status, "finished_at": clock.now()}
     if status == "done":
         values["account_id"] = None  # the purge no longer needs to know whom it was about
+        journal.record(purge_id)  # fsynced before the end commits: a restore cannot undo it unseen
         log.info("purge %s done", purge_id)
     db.session.execute(PURGES.update().where(PURGES.c.purge_id == purge_id).values(**values))
 

@@ -3,6 +3,7 @@ it, it imports every module, migrates a fresh PostgreSQL database and answers /r
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -27,8 +28,10 @@ def installed(tmp_path_factory) -> Path:
     """A virtualenv outside the checkout with only the built wheel (and its dependencies)."""
     work = tmp_path_factory.mktemp("package")
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PIP_INDEX_URL", "PIP_CACHE_DIR")}
+    shutil.rmtree(Path(ROOT) / "build", ignore_errors=True)  # setuptools' staging area: never reuse a stale one
     run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(work / "dist"), ROOT,
         env=env, cwd=work)
+    shutil.rmtree(Path(ROOT) / "build", ignore_errors=True)
     wheel, = (work / "dist").glob("consent_service-*.whl")
     run(sys.executable, "-m", "venv", str(work / "venv"), env=env, cwd=work)
     run(str(work / "venv/bin/python"), "-m", "pip", "install", "--quiet", str(wheel), env=env, cwd=work)
