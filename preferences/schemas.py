@@ -9,6 +9,7 @@ from consent_service.fields import CleanString, StrictBoolean
 
 from .catalogue import MAX_THEMES
 
+HISTORY_PAGE = 1000
 DATE_RANGE = validate.Range(min=dt.date(2000, 1, 1), max=dt.date(2999, 12, 31),
                             error="Give a date between 2000 and 2999.")
 
@@ -70,8 +71,18 @@ class ChangeOut(Schema):
     note = fields.String(allow_none=True)
 
 
+class HistoryQuery(Schema):
+    limit = fields.Integer(load_default=HISTORY_PAGE, validate=validate.Range(min=1, max=HISTORY_PAGE),
+                           metadata={"description": "At most this many changes (newest first)."})
+    before = fields.Integer(validate=validate.Range(min=1, max=2**62),
+                            metadata={"description": "Only changes older than this id (the previous page's "
+                                                     "next_before)."})
+
+
 class HistoryOut(Schema):
     items = fields.List(fields.Nested(ChangeOut))
+    next_before = fields.Integer(allow_none=True, metadata={
+        "description": "When older changes remain: pass it as ?before= for the next page; else null."})
 
 
 class Texts(Schema):

@@ -97,11 +97,12 @@ def preferences_of(account_id: str, now: dt.datetime | None = None) -> dict[str,
     return state_of(get(account_id), today(now))
 
 
-def history(account_id: str, limit: int = 1000) -> list[PreferenceChange]:
-    """The account's changes, newest first."""
-    query = (select(PreferenceChange).where(PreferenceChange.account_id == account_id)
-             .order_by(PreferenceChange.id.desc()).limit(limit))
-    return list(db.session.execute(query).scalars())
+def history(account_id: str, limit: int = 1000, before: int | None = None) -> list[PreferenceChange]:
+    """The account's changes, newest first; ``before``: only those older than that change id."""
+    query = select(PreferenceChange).where(PreferenceChange.account_id == account_id)
+    if before is not None:
+        query = query.where(PreferenceChange.id < before)
+    return list(db.session.execute(query.order_by(PreferenceChange.id.desc()).limit(limit)).scalars())
 
 
 def history_json(change: PreferenceChange) -> dict[str, Any]:

@@ -83,10 +83,15 @@ def stop_paperless(query, account_id):
 
 @blp.route("/accounts/<string:account_id>/preferences/history", methods=["GET"])
 @apikeys.require_scope(SCOPE)
+@blp.arguments(schemas.HistoryQuery, location="query")
 @blp.response(200, schemas.HistoryOut)
-def preference_history(account_id):
-    """Every change, newest first: time, actor, channel, what was asked, before and after."""
-    return {"items": [services.history_json(c) for c in services.history(_account(account_id))]}
+def preference_history(query, account_id):
+    """Every change, newest first: time, actor, channel, what was asked, before and after (a page
+    of ``limit``; ``next_before`` leads to the older ones)."""
+    found = services.history(_account(account_id), query["limit"] + 1, query.get("before"))
+    page = found[:query["limit"]]
+    return {"items": [services.history_json(c) for c in page],
+            "next_before": page[-1].id if len(found) > len(page) else None}
 
 
 @blp.route("/preferences/catalogue", methods=["GET"])

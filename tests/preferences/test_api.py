@@ -40,7 +40,7 @@ def test_the_built_in_catalogue_has_the_two_default_themes_on(app_with, api_key)
 
 def test_reading_leaves_nothing_stored(portal):
     portal.get()
-    assert portal.history().get_json() == {"items": []}
+    assert portal.history().get_json() == {"items": [], "next_before": None}
 
 
 def test_patch_turns_themes_and_email_on_and_off(portal):

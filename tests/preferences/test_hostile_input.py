@@ -66,4 +66,4 @@ def test_odd_json_is_400_or_422(portal, body):
 
 def test_nothing_was_stored_by_any_of_it(portal):
     test_hostile_theme_keys_are_422(portal, "\x00")
-    assert portal.history().get_json() == {"items": []}
+    assert portal.history().get_json() == {"items": [], "next_before": None}

@@ -110,7 +110,7 @@ def test_the_orm_refuses_to_update_the_history(chosen):
 
 
 def test_history_of_another_account_is_its_own(client, writer, chosen):
-    assert Portal(client, writer, "A1002").history().get_json() == {"items": []}
+    assert Portal(client, writer, "A1002").history().get_json() == {"items": [], "next_before": None}
 
 
 # --- access exports ------------------------------------------------------------------------------
@@ -230,3 +230,17 @@ def test_objection_categories_must_be_keys(client, admin):
     response = client.post(f"/v1/dsar/requests/{reference}/execute", json={"categories": ["Bad Key!"]},
                            headers=admin)
     assert response.status_code == 422
+
+
+def test_the_history_comes_a_page_at_a_time(client, writer, chosen):
+    first = client.get("/v1/accounts/A1001/preferences/history?limit=2", headers=writer).get_json()
+    assert [i["change"] for i in first["items"]] == ["themes", "paperless_start"]
+    rest = client.get(f"/v1/accounts/A1001/preferences/history?limit=2&before={first['next_before']}",
+                      headers=writer).get_json()
+    assert [i["change"] for i in rest["items"]] == ["direct_debit"] and rest["next_before"] is None
+    assert chosen.history().get_json()["next_before"] is None
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=1001", "limit=x", "before=0", "before=-3", "before=1e9"])
+def test_bad_history_pages_are_422(client, writer, query):
+    assert client.get(f"/v1/accounts/A1001/preferences/history?{query}", headers=writer).status_code == 422
