@@ -9,9 +9,10 @@ import datetime as dt
 
 from flask import current_app, render_template
 
-from consent_service import clock
+from consent_service import clock, i18n
 from consent_service.mail import queue_mail
 
+from . import wording
 from .deadlines import paris_day
 from .models import DsarRequest
 
@@ -37,21 +38,25 @@ SUBJECTS = {
     "digest": {"fr": "Échéances RGPD : {ref} demande(s) à traiter", "en": "GDPR deadlines: {ref} request(s) to handle"},
 }
 
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-             "novembre", "décembre")
+def format_day(day: dt.date, locale: str, weekday: bool = False) -> str:
+    return i18n.day(day, locale, weekday=weekday)
 
 
-def format_day(day: dt.date, locale: str) -> str:
+def days_left(count: int, locale: str) -> str:
+    """« dans 3 jours », "in 1 day"."""
     if locale == "en":
-        return f"{day.day} {day.strftime('%B')} {day.year}"
-    return f"{'1er' if day.day == 1 else day.day} {MONTHS_FR[day.month - 1]} {day.year}"
+        return i18n.plural(count, "in {n} day", "in {n} days", "en")
+    return i18n.plural(count, "dans {n} jour", "dans {n} jours", "fr")
 
 
 def render(name: str, locale: str, ref: str, **context) -> tuple[str, str, str]:
     """``(subject, text, html)`` of the mail ``name`` in ``locale``."""
     locale = locale if locale == "en" else "fr"
     context.update(en=locale == "en", locale=locale, ref=ref, labels=TYPE_LABELS[locale],
-                   day=lambda d: format_day(d, locale), paris=paris_day, base_url=current_app.config["PUBLIC_BASE_URL"])
+                   day=lambda d, weekday=False: format_day(d, locale, weekday), paris=paris_day,
+                   moment=lambda t: i18n.moment(t, locale),
+                   label=lambda kind, value: wording.label(kind, value, locale),
+                   days_left=lambda n: days_left(n, locale), base_url=current_app.config["PUBLIC_BASE_URL"])
     subject = SUBJECTS[name][locale].format(ref=ref)
     text = render_template(f"dsar/mail/{name}.txt", **context)
     html = render_template(f"dsar/mail/{name}.html", subject=subject, **context)

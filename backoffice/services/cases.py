@@ -105,7 +105,9 @@ def act(action: str, reference: str, body: dict, actor: str) -> DsarRequest:
     try:
         return dsar_actions.run(action, reference, body, actor)
     except ServiceError as err:
-        raise Refused(err.message, err.errors, err.code) from None
+        # The page shows the current status itself; the rest is the reason, per field or not.
+        errors = {name: value for name, value in err.errors.items() if name != "current_status"}
+        raise Refused(err.message, errors, err.code) from None
 
 
 def intake(body: dict, actor: str):

@@ -146,6 +146,15 @@ def page_or_404(read, **filters) -> paging.Page:
 # --- template helpers -------------------------------------------------------------------------
 
 
+def _flat(errors) -> list[str]:
+    """Every message of a (nested) error mapping, for a page that has no field to tie them to."""
+    if isinstance(errors, dict):
+        return [message for value in errors.values() for message in _flat(value)]
+    if isinstance(errors, (list, tuple)):
+        return [message for value in errors for message in _flat(value)]
+    return [str(errors)]
+
+
 def _instant(text: str | None) -> dt.datetime | None:
     """An RFC 3339 time as a receipt gives it, for ``when``."""
     if not text:
@@ -177,7 +186,7 @@ def _helpers():
             "actor": lambda name: labels.actor(language, name), "note": lambda text: NOTES(text, language),
             "refusal": lambda text: REFUSALS(text, language),
             "refusals": lambda texts: " ".join(REFUSALS(str(text), language) for text in texts or ()),
-            "lint": lambda text: labels.LINT(text, language),
+            "lint": lambda text: labels.LINT(text, language), "flat": _flat,
             "target": lambda text: labels.TARGETS(text, language),
             "path": lambda text: labels.path_label(language, text), "moment": _instant,
             "logout_form": forms.PlainForm(), "other_language_query": other_language_query,

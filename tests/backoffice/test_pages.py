@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import copy
-import html
 import datetime as dt
+import html
 
 from consent_service import clock, hooks
 from consent_service.extensions import db
@@ -201,7 +201,7 @@ def test_proof_search_by_each_identifier_is_audited_without_the_subject_id(bo, d
     first = client.post("/v1/sites/espace-locataire/consents", json={"action": "refuse_all"}).get_json()
     client.post("/v1/sites/espace-locataire/consents", json={"action": "accept_all",
                                                               "visitor_id": first["visitor_id"]})
-    client.post(f"/v1/accounts/T-9/visitors", json={"visitor_id": first["visitor_id"]},
+    client.post("/v1/accounts/T-9/visitors", json={"visitor_id": first["visitor_id"]},
                 headers=api_key("accounts:write"))
     for kind, value, count in (("consent_id", first["consent_id"], 1), ("visitor_id", first["visitor_id"], 2),
                                ("account_id", "T-9", 2), ("account_id", "T-10", 0)):

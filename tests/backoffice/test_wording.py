@@ -1,0 +1,167 @@
+"""Every back-office page and every mail, rendered in French and in English, shows words from the
+translation tables: no code value (« awaiting_verification », « system », « queued »), no English
+sentence on a French page, no French label on an English page, dates in words."""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+
+import pytest
+
+from backoffice.labels import LABELS
+from consent_service import clock, worker
+from consent_service.extensions import db
+from dsar import intake, notify
+from dsar.models import DsarRequest
+
+from .conftest import HTML, NOW
+from .test_pages import _site_with_two_versions
+
+SNAKE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+ISO_DAY = re.compile(r"\b20\d\d-\d\d-\d\d\b")
+# English words no French sentence of ours holds (a note the DPO typed in French has none either).
+ENGLISH = re.compile(r"\b(the|was|were|been|with|this|cannot|must|request|deadline|received|verified|bytes|link|"
+                     r"subject|unclassified|pending|queued|sent|failed|system)\b", re.IGNORECASE)
+
+
+def _visible(page: str) -> str:
+    """The text a reader sees: no tags, no attribute values, no <code> (ids, hashes, cookie names)."""
+    page = re.sub(r"(?s)<(script|style|code)\b.*?</\1>", " ", page)
+    # Words quoted in their own language (the subject of a mail sent in English) are marked so.
+    page = re.sub(r'(?s)<(span|a|q)\b[^>]*\blang="[a-z]{2}"[^>]*>.*?</\1>', " ", page)
+    page = re.sub(r"(?s)<title>.*?</title>", " ", page)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def _forbidden_codes() -> set[str]:
+    """Code values whose French word is another word: seeing the code on a French page is a leak."""
+    codes = set()
+    for kind, table in LABELS["fr"].items():
+        for code, word in table.items():
+            if isinstance(code, str) and code.lower() not in word.lower() and len(code) > 3 and kind != "bool":
+                codes.add(code)
+    return codes
+
+
+def _french_words() -> set[str]:
+    """French labels that differ from their English ones: seeing one on an English page is a leak."""
+    words = set()
+    for kind, table in LABELS["fr"].items():
+        for code, word in table.items():
+            english = LABELS["en"][kind].get(code, "")
+            if word != english and len(word) > 6 and " " in word:
+                words.add(word)
+    return words
+
+
+def check_french(text: str, where: str) -> None:
+    visible = _visible(text)
+    assert not SNAKE.findall(visible), (where, SNAKE.findall(visible))
+    assert not ISO_DAY.findall(visible), (where, ISO_DAY.findall(visible))
+    leaks = {code for code in _forbidden_codes() if re.search(rf"\b{re.escape(code)}\b", visible)}
+    assert not leaks, (where, leaks)
+    english = [visible[max(0, m.start() - 60):m.end() + 60] for m in ENGLISH.finditer(visible)]
+    assert not english, (where, english)
+
+
+def check_english(text: str, where: str) -> None:
+    visible = _visible(text)
+    assert not SNAKE.findall(visible), (where, SNAKE.findall(visible))
+    assert not ISO_DAY.findall(visible), (where, ISO_DAY.findall(visible))
+    leaks = {word for word in _french_words() if word in visible}
+    assert not leaks, (where, leaks)
+
+
+@pytest.fixture
+def everything(bo, dsar_request, api_key):
+    """Requests in every state with every kind of timeline event, a purge, a proof, mail in
+    every status, two policy versions with lint findings: what the pages can show."""
+    from datamap import engine
+
+    _site_with_two_versions()
+    consent = bo.test_client().post("/v1/sites/espace-locataire/consents", json={"action": "custom",
+                                    "categories": {"analytics": False}}).get_json()
+    refs = {name: dsar_request(type=kind, email=f"locataire{days}{len(name)}@example.fr", account_id=account,
+                               channel=channel, received_at=NOW - dt.timedelta(days=days), note=None)
+            for name, kind, account, channel, days in (
+                ("waiting", "access", None, "post", 2), ("late", "erasure", "T-1", "phone", 40),
+                ("done", "access", "T-2", "email", 3), ("refused", "objection", None, "post", 3),
+                ("gone", "restriction", None, "post", 3), ("loose", None, None, "email", 1))}
+    web = intake.submit_form(type="rectification", email="web@example.fr", full_name="Sacha Web", account_id=None,
+                             birth_date=None, message="Mon adresse a changé.", locale="en")
+    intake.submit_form(type="rectification", email="web@example.fr", full_name="Sacha Web", account_id=None,
+                       birth_date=None, message="Mon adresse a changé.", locale="en")
+    db.session.commit()
+    refs["web"] = web.request.reference
+    client = bo.test_client()
+    dpo = {"Accept": "text/html"}
+    from .conftest import sign_in
+
+    assert sign_in(client).status_code == 302
+    acts = [("done", "classify", {"type": "portability"}), ("done", "verify", {"method": "document", "note": "Vu"}),
+            ("done", "extend", {"reason": "Volume important"}), ("done", "execute", {}),
+            ("done", "complete", {"summary": "Export envoyé."}),
+            ("refused", "reject", {"ground": "manifestly_unfounded", "reason": "Déjà traitée", "confirm": "y"}),
+            ("gone", "withdraw", {"note": ""}), ("late", "verify", {"method": "in_person", "note": "Au guichet"})]
+    for name, action, data in acts:
+        response = client.post(f"/backoffice/requests/{refs[name]}/{action}", data=data, headers=dpo)
+        assert response.status_code == 302, (name, action, response.get_data(as_text=True)[-2000:])
+    clock.set_now(NOW + dt.timedelta(days=4))
+    intake.send_reminders()
+    worker.run_once() if hasattr(worker, "run_once") else None
+    clock.set_now(NOW)
+    purge = engine.start_purge("T-2002", "account_deleted")
+    db.session.commit()
+    return {"refs": refs, "consent": consent["consent_id"], "purge": purge.purge_id}
+
+
+def _pages(state) -> list[str]:
+    paths = ["/backoffice/", "/backoffice/?page=1", "/backoffice/register", "/backoffice/register?overdue=true",
+             "/backoffice/intake", "/backoffice/proofs", f"/backoffice/proofs/{state['consent']}",
+             "/backoffice/policies", "/backoffice/policies/espace-locataire", "/backoffice/purges",
+             f"/backoffice/purges/{state['purge']}", "/backoffice/audit"]
+    paths += [f"/backoffice/requests/{reference}" for reference in state["refs"].values()]
+    return paths
+
+
+def test_every_back_office_page_speaks_french_then_english(bo, dpo_client, everything):
+    for lang, check in (("fr", check_french), ("en", check_english)):
+        for path in _pages(everything):
+            joiner = "&" if "?" in path else "?"
+            response = dpo_client.get(f"{path}{joiner}lang={lang}", headers=HTML)
+            assert response.status_code == 200, path
+            check(response.get_data(as_text=True), f"{lang} {path}")
+
+
+def test_a_refused_action_is_explained_in_the_page_language(bo, dpo_client, everything):
+    closed = everything["refs"]["refused"]
+    for lang, check in (("fr", check_french), ("en", check_english)):
+        response = dpo_client.post(f"/backoffice/requests/{closed}/extend?lang={lang}", data={"reason": "x"},
+                                   headers=HTML)
+        assert response.status_code == 409
+        check(response.get_data(as_text=True), f"{lang} refused extend")
+    page = _visible(dpo_client.post(f"/backoffice/requests/{closed}/complete?lang=fr", data={"summary": ""},
+                                    headers=HTML).get_data(as_text=True))
+    assert "elle ne peut pas être close" in page or "Ce champ est requis." in page
+
+
+def _mails(request: DsarRequest) -> list[tuple[str, dict]]:
+    return [("acknowledgement", {"verify_url": "http://x/verify"}), ("reminder", {"verify_url": "http://x/verify"}),
+            ("verified", {}), ("extension", {"reason": "Volume important"}),
+            ("completion", {"summary": "Export envoyé.", "export_url": "http://x/export"}),
+            ("rejection", {"ground": "legal_obligation", "reason": "Bail actif"}), ("dpo_notice", {}),
+            ("digest", {"rows": [{"r": request, "overdue": True, "days_left": -3},
+                                 {"r": request, "overdue": False, "days_left": 2}], "today": NOW.date()})]
+
+
+def test_every_mail_speaks_french_then_english(bo, dsar_request):
+    request = db.session.execute(db.select(DsarRequest).where(
+        DsarRequest.reference == dsar_request(type="access"))).scalar_one()
+    for lang, check in (("fr", check_french), ("en", check_english)):
+        for name, context in _mails(request):
+            subject, text, body = notify.render(name, lang, request.reference, r=request, **context)
+            for part in (subject, text, body):
+                check(part, f"{lang} mail {name}")
+    _, text, _ = notify.render("dpo_notice", "fr", request.reference, r=request)
+    assert "Type : accès" in text and "Canal : courrier" in text and "h " in text  # « à 10 h 00 »
