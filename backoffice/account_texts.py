@@ -14,7 +14,8 @@ TEXTS = {
         "off": "désactivé", "email": "Notifications par e-mail", "direct_debit": "Prélèvement automatique",
         "yes": "oui", "no": "non", "paperless": "Avis d'échéance", "effective_on": "Date d'effet",
         "last_electronic_on": "Dernier avis électronique", "next_billing": "Prochaine échéance connue",
-        "history": "Historique des choix", "no_history": "Aucun choix enregistré : les réglages par défaut s'appliquent.",
+        "history": "Historique des choix",
+        "no_history": "Aucun choix enregistré : les réglages par défaut s'appliquent.",
         "at": "Date", "who": "Auteur", "channel": "Canal", "what": "Changement", "asked_note": "Note",
         "record": "Enregistrer une demande reçue par courrier, e-mail ou téléphone",
         "record_hint": "Chaque changement est inscrit à l'historique à votre nom. La règle des 10 jours ouvrés "

@@ -73,7 +73,8 @@ def test_a_dpo_reads_an_account_and_records_a_phone_call(page, office, tmp_path)
         page.get_by_role("button", name="Enregistrer").click()
     assert "Changements enregistrés : 1." in page.locator(".notice").inner_text()
     newest = page.locator("table tbody tr").first.inner_text()
-    assert "dpo@bailleur.example.fr" in newest and "Téléphone" in newest and "Enquêtes de satisfaction : activé" in newest
+    assert "dpo@bailleur.example.fr" in newest and "Téléphone" in newest
+    assert "Enquêtes de satisfaction : activé" in newest
     assert page.get_by_label("Alertes de sécurité (obligatoire)").is_disabled()
 
 

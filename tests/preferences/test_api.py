@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from consent_service import clock
+
+from .conftest import paris
 from .helpers import Portal, on_day
 
 DEFAULT_THEMES = {"security_alerts": True, "appointment_confirmations": True, "building_works": False,
@@ -249,3 +252,11 @@ def test_the_catalogue_is_served_with_its_labels(client, writer):
     alerts = body["themes"][0]
     assert alerts["mandatory"] is True and alerts["label"] == {"fr": "Alertes de sécurité", "en": "Security alerts"}
     assert body["email"]["default"] is False
+
+
+def test_the_day_of_a_request_is_the_paris_day(paying):
+    clock.set_now(paris(2027, 4, 23, 23, 59))  # 21:59 UTC: still Friday 23 April in Paris
+    assert paying.paperless("2027-05-10").get_json()["paperless"]["effective_on"] == "2027-05-10"
+    paying.stop("2027-05-10")
+    clock.set_now(paris(2027, 4, 24, 0, 30))  # 22:30 UTC on the 23rd, but Saturday in Paris: too late
+    assert paying.paperless("2027-05-10").get_json()["paperless"]["effective_on"] == "2027-06-10"

@@ -52,8 +52,10 @@ def test_a_valid_file_is_read_with_its_labels(tmp_path):
 
 @pytest.mark.parametrize(("text", "problem"), [
     (VALID.replace("mandatory: true", "mandatory: true\n    default: false").replace(
-        "    default: true\n    mandatory", "    mandatory"), "themes.0 (security_alerts).default: A mandatory theme is on"),
-    (VALID.replace('label: {fr: "Travaux", en: "Works"}', 'label: {fr: "Travaux", de: "Arbeiten"}'), "themes.1 (works).label.en: Missing data for required field."),
+        "    default: true\n    mandatory", "    mandatory"),
+     "themes.0 (security_alerts).default: A mandatory theme is on"),
+    (VALID.replace('label: {fr: "Travaux", en: "Works"}', 'label: {fr: "Travaux", de: "Arbeiten"}'),
+     "themes.1 (works).label.en: Missing data for required field."),
     (VALID.replace("key: works", "key: Works!"), "themes.1 (Works!).key: Use lower-case letters"),
     (VALID.replace("key: works", "key: security_alerts"), "themes: Theme keys must be unique: security_alerts"),
     (VALID.replace("default: false", "default: 'no'"), "themes.1 (works).default: Not a valid boolean."),

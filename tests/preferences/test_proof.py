@@ -77,7 +77,8 @@ def test_every_change_is_in_the_history_newest_first_with_actor_and_before_after
     start = items[1]
     assert start["asked"] == {"next_billing_date": "2027-05-10"}
     assert start["before"]["paperless"]["status"] == "off"
-    assert start["after"]["paperless"] == {"status": "pending", "effective_on": "2027-05-10", "last_electronic_on": None}
+    assert start["after"]["paperless"] == {"status": "pending", "effective_on": "2027-05-10",
+                                           "last_electronic_on": None}
     assert items[0]["id"] > items[1]["id"] > items[2]["id"]
 
 
