@@ -22,33 +22,16 @@ def init_app(app: Flask) -> None:
                       SESSION_COOKIE_SECURE=bool(app.config.get("SECURE_COOKIES")),
                       REMEMBER_COOKIE_SECURE=bool(app.config.get("SECURE_COOKIES")),
                       REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Strict")
-    # CSRF is checked by the back-office's own hook (views.base._check_csrf), never on the JSON
-    # API's POSTs: Flask-WTF's app-wide hook is switched off and taken out of every request.
+    # CSRF is checked by the back-office's own hook (views.base._check_csrf, csrf.protect()),
+    # never on the JSON API's POSTs: Flask-WTF's documented switch turns its app-wide check off.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     csrf.init_app(app)
-    before = app.before_request_funcs.setdefault(None, [])
-    before[:] = [f for f in before if getattr(f, "__name__", "") != "csrf_protect"]
+    # Flask-Login looks at the session after every answer; the session interface keeps that
+    # from adding Vary: Cookie outside /backoffice (consent_service.extensions.LazySessionInterface).
     login_manager.init_app(app, add_context_processor=False)
-    _only_on_backoffice_paths(app, login_manager._update_remember_cookie)
     login_manager.session_protection = "strong"
     login_manager.user_loader(users.get_user)
     app.before_request(views.guard)
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.dpo_cli)
     register_demo_loader(app, "backoffice", demo.load_demo_users)
-
-
-def _only_on_backoffice_paths(app: Flask, hook) -> None:
-    """Flask-Login reads the session after every response; reading it makes Flask add
-    ``Vary: Cookie``, which would stop shared caches from keeping the public policy and
-    banner.js. Outside the back-office there is no session to look at."""
-    from flask import request
-
-    after = app.after_request_funcs.setdefault(None, [])
-
-    def on_backoffice_only(response):
-        if request.path == "/backoffice" or request.path.startswith("/backoffice/"):
-            return hook(response)
-        return response
-
-    after[:] = [on_backoffice_only if f == hook else f for f in after]

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import time
 
-from flask.globals import request_ctx
+from flask import request
 from flask.sessions import SecureCookieSessionInterface
-from flask_limiter import Limiter as _StockLimiter
+from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -68,59 +68,28 @@ def _ping_after_idle(engine) -> None:
             raise exc.DisconnectionError("stale pooled connection") from err
 
 
-class _Limiter(_StockLimiter):
-    """Flask-Limiter whose per-request hooks cost nothing where no limit applies.
-
-    The stock extension runs a check before every request, and a header injection and a
-    context reset after it. Decorated limits (the only kind this service declares) are
-    checked by their decorator, so the before-request check only has work when default,
-    application, blueprint or meta limits exist, or the storage fell back to memory; the
-    after-request and teardown hooks only have work when a limit was evaluated, which is
-    when the limiter's per-request context exists.
-    """
-
-    def init_app(self, app) -> None:
-        super().init_app(app)
-        stock_inject = _StockLimiter._Limiter__inject_headers
-        stock_release = _StockLimiter._Limiter__release_context
-        after = app.after_request_funcs.setdefault(None, [])
-        for index, hook in enumerate(after):
-            if getattr(hook, "func", None) is stock_inject and hook.args[:1] == (self,):
-                after[index] = _when_limit_evaluated(hook, lambda response: response)
-        teardown = app.teardown_request_funcs.setdefault(None, [])
-        for index, hook in enumerate(teardown):
-            if getattr(hook, "__func__", None) is stock_release and hook.__self__ is self:
-                teardown[index] = _when_limit_evaluated(hook, lambda error: None)
-
-    def _check_request_limit(self, callable_name=None, in_middleware=True) -> None:
-        if in_middleware and not self._has_request_wide_limits():
-            return
-        super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
-
-    def _has_request_wide_limits(self) -> bool:
-        manager = self.limit_manager  # the declared lists: their limit strings are not resolved here
-        return bool(manager._default_limits or manager._application_limits or manager._blueprint_limits
-                    or self._meta_limits or self._storage_dead)
-
-
-def _when_limit_evaluated(hook, otherwise):
-    def run(arg):
-        if hasattr(request_ctx._get_current_object(), "_limiter_request_context"):
-            return hook(arg)
-        return otherwise(arg)
-
-    return run
-
-
 class LazySessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, without building a signing serializer on the requests
-    (nearly all of them: the public API) that carry no session cookie."""
+    (nearly all of them: the public API) that carry no session cookie, and without
+    ``Vary: Cookie`` outside ``SESSION_COOKIE_PATH``: browsers send the cookie only under its
+    path, so nothing answered elsewhere depends on it, even when an extension's hook (Flask-Login's
+    remember-cookie check) looked at the empty session. Shared caches keep the public answers."""
 
     def open_session(self, app, request):
         if app.secret_key and ("HTTP_COOKIE" not in request.environ
                                or not request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app, session, response) -> None:
+        if not session.modified and not _under(request.path, self.get_cookie_path(app)):
+            return
+        super().save_session(app, session, response)
+
+
+def _under(path: str, prefix: str) -> bool:
+    prefix = prefix.rstrip("/")
+    return not prefix or path == prefix or path.startswith(prefix + "/")
 
 
 def cached_ensure_sync(ensure_sync):
@@ -146,4 +115,4 @@ db = _SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = Api()
 # X-RateLimit-* and Retry-After come from ratelimit.limit_headers, shared by the hot paths.
-limiter = _Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)

@@ -1,17 +1,15 @@
 """The request API under ``/v1/dsar`` (thin views: parse, call a service, commit, answer)."""
 from __future__ import annotations
 
-import hashlib
-import hmac
-
-from flask import Response, current_app, g, request
+from flask import Response, g, request
 from flask_smorest import Blueprint
 
 from consent_service import apikeys, clock, mail
 from consent_service.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, commit
-from consent_service.extensions import db, limiter
+from consent_service.extensions import db
+from consent_service.ratelimit import limit_from_config
 
-from . import actions, inbound_email, intake, schemas, services
+from . import actions, inbound_email, intake, rights_form, schemas, services
 from .services import SYSTEM
 
 blp = Blueprint("dsar", __name__, url_prefix="/v1/dsar", description="Data-subject requests")
@@ -21,23 +19,6 @@ ADMIN = "dsar:admin"
 
 
 # --- rate limits of the public form ------------------------------------------------------------
-
-
-def _limit_off(name: str) -> bool:
-    return str(current_app.config.get(name, "")).strip().lower() == "off"
-
-
-def _limit(name: str) -> str:
-    # "off" is not a limit string: hand the limiter a valid one that exempt_when then skips.
-    return "1 per second" if _limit_off(name) else current_app.config[name]
-
-
-def _address_limit() -> str:
-    return _limit("DSAR_RATE_LIMIT")
-
-
-def _email_limit() -> str:
-    return _limit("DSAR_EMAIL_RATE_LIMIT")
 
 
 def _email_key() -> str | None:
@@ -54,9 +35,7 @@ def _email_key() -> str | None:
     address = body.get("email") if isinstance(body, dict) else None
     if not isinstance(address, str) or "@" not in address or len(address) > 254:
         return None
-    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), intake.normalise_email(address).encode(),
-                      hashlib.sha256).hexdigest()
-    return f"dsar-email:{digest[:32]}"
+    return rights_form.email_bucket(address)
 
 
 def _accepted_only(response: Response) -> bool:
@@ -81,9 +60,8 @@ def _act(action: str, reference: str, data: dict) -> dict:
 
 
 @blp.route("/requests", methods=["POST"])
-@limiter.limit(_address_limit, exempt_when=lambda: _limit_off("DSAR_RATE_LIMIT"))
-@limiter.limit(_email_limit, key_func=_email_key, exempt_when=lambda: _limit_off("DSAR_EMAIL_RATE_LIMIT"),
-               deduct_when=_accepted_only, scope="dsar-email")
+@limit_from_config("DSAR_RATE_LIMIT")
+@limit_from_config("DSAR_EMAIL_RATE_LIMIT", key_func=_email_key, deduct_when=_accepted_only, scope="dsar-email")
 @blp.arguments(schemas.PublicRequestIn)
 @blp.response(202, schemas.Accepted)
 def submit_request(data):
