@@ -153,3 +153,23 @@ def test_each_seal_is_appended_to_the_seal_journal(app, tmp_path, record):
     stored = _seals()
     assert [(x["number"], x["hash"], x["merkle_root"]) for x in lines] == [
         (s.number, s.hash, s.merkle_root) for s in stored]
+
+
+def test_metrics_give_the_latest_seal_its_age_and_the_last_verification(app, client, record):
+    from proofs import jobs, services
+
+    def figures():
+        text = client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True)
+        return {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
+                if line.startswith(("consent_seal_", "consent_proofs_"))}
+
+    at(T0)
+    assert figures() == {"consent_seal_latest_number": 0.0, "consent_proofs_verification_passed": -1.0}
+    record()
+    seal()
+    services.request_verification("dpo@example.fr")
+    db.session.commit()
+    jobs.verification_job()
+    at(T0 + dt.timedelta(minutes=5))
+    assert figures() == {"consent_seal_latest_number": 1.0, "consent_seal_latest_age_seconds": 300.0,
+                         "consent_proofs_verification_passed": 1.0}
