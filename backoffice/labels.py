@@ -6,18 +6,12 @@ the templates looks a code up in every kind (for codes that mean one thing only)
 from __future__ import annotations
 
 from consent_service import i18n
+from datamap.wording import CONSENT_ACTIONS
 from dsar.wording import LABELS as DSAR_LABELS
 from dsar.wording import PURGE_STATUSES
 
 _OWN = {
     "fr": {
-        "event": {
-            "received": "reçue", "duplicate_received": "reçue de nouveau", "classified": "classée",
-            "verified": "identité vérifiée", "email_confirmed": "adresse confirmée", "extended": "délai prolongé",
-            "executed": "exécutée", "rejected": "refusée", "completed": "close", "withdrawn": "retirée",
-            "reminder_sent": "relance envoyée", "answer_withheld": "réponse non envoyée",
-            "minimised": "données retirées",
-        },
         "audit": {
             "signed_in": "connexion", "signed_out": "déconnexion", "signed_out_idle": "déconnexion après inactivité",
             "sign_in_failed": "échec de connexion", "sign_in_refused_locked": "connexion refusée (compte verrouillé)",
@@ -30,11 +24,9 @@ _OWN = {
             "preferences_viewed": "préférences d'un compte consultées",
             "preferences_changed": "préférences d'un compte modifiées",
         },
-        "actor": {"system": "le service", "subject": "la personne concernée"},
         "mail_status": {"queued": "en attente d'envoi", "sending": "en cours d'envoi", "sent": "envoyé",
                         "failed": "échec d'envoi"},
-        "consent_action": {"accept_all": "tout accepté", "refuse_all": "tout refusé", "custom": "choix personnalisé",
-                           "continue": "poursuite de la navigation", "withdraw": "consentement retiré"},
+        "consent_action": CONSENT_ACTIONS["fr"],
         "change": {"added": "ajouté", "removed": "supprimé", "changed": "modifié"},
         "section": {"categories": "catégories", "cookies": "cookies", "texts": "textes", "settings": "réglages"},
         "setting": {"accept_validity_months": "durée de validité d'une acceptation (mois)",
@@ -48,12 +40,6 @@ _OWN = {
         "bool": {"True": "oui", "False": "non"},
     },
     "en": {
-        "event": {
-            "received": "received", "duplicate_received": "received again", "classified": "classified",
-            "verified": "identity verified", "email_confirmed": "address confirmed", "extended": "deadline extended",
-            "executed": "executed", "rejected": "rejected", "completed": "completed", "withdrawn": "withdrawn",
-            "reminder_sent": "reminder sent", "answer_withheld": "answer not sent", "minimised": "data removed",
-        },
         "audit": {
             "signed_in": "signed in", "signed_out": "signed out", "signed_out_idle": "signed out after inactivity",
             "sign_in_failed": "sign-in failed", "sign_in_refused_locked": "sign-in refused (account locked)",
@@ -65,11 +51,9 @@ _OWN = {
             "statistics_viewed": "statistics viewed", "records_downloaded": "record of processing downloaded",
             "preferences_viewed": "account preferences viewed", "preferences_changed": "account preferences changed",
         },
-        "actor": {"system": "the service", "subject": "the data subject"},
         "mail_status": {"queued": "waiting to be sent", "sending": "being sent", "sent": "sent",
                         "failed": "sending failed"},
-        "consent_action": {"accept_all": "accepted all", "refuse_all": "refused all", "custom": "custom choice",
-                           "continue": "kept browsing", "withdraw": "consent withdrawn"},
+        "consent_action": CONSENT_ACTIONS["en"],
         "change": {"added": "added", "removed": "removed", "changed": "changed"},
         "section": {"categories": "categories", "cookies": "cookies", "texts": "texts", "settings": "settings"},
         "setting": {"accept_validity_months": "how long an acceptance lasts (months)",

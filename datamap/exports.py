@@ -14,7 +14,7 @@ import json
 import tempfile
 import uuid
 import zipfile
-from flask import current_app, render_template
+from flask import current_app
 from itsdangerous import SignatureExpired
 
 from consent_service import clock, tokens
@@ -22,7 +22,7 @@ from consent_service.extensions import db
 from dsar.services import subject_requests
 from preferences import subject_data as preference_data
 
-from . import connectors, export_store
+from . import connectors, export_store, summary
 from .loader import BUILTIN_STORE, About
 from .models import AccountLease, DataExport
 from .services import datamap, processing_of, subject_hash
@@ -116,9 +116,7 @@ def build(account_id: str, reference: str | None, locale: str | None) -> tuple[D
             sections.extend(_builtin_sections(archive, account_id))
             info = _article15(sections, locale)
             archive.writestr("article15.json", json.dumps(info, ensure_ascii=False, indent=2))
-            archive.writestr("summary.html", render_template(
-                "datamap/summary.html", info=info, sections=sections, reference=reference,
-                lang="en" if (locale or "fr").startswith("en") else "fr"))
+        summary.append_to(partial, sections, info, reference, locale)  # the data itself, for a person
         now = clock.now()
         export = DataExport(export_id=export_id, subject_hash=subject_hash(account_id), reference=reference,
                             created_at=now, expires_at=now + dt.timedelta(days=EXPORT_DAYS), size=partial.tell())

@@ -47,6 +47,14 @@ LABELS = {
                    "identity_not_verified": "identité non vérifiée", "no_data": "aucune donnée vous concernant",
                    "legal_obligation": "obligation légale de conserver", "other": "autre motif"},
         "locale": {"fr": "français", "en": "anglais"},
+        "event": {
+            "received": "reçue", "duplicate_received": "reçue de nouveau", "classified": "classée",
+            "verified": "identité vérifiée", "email_confirmed": "adresse confirmée", "extended": "délai prolongé",
+            "executed": "exécutée", "rejected": "refusée", "completed": "close", "withdrawn": "retirée",
+            "reminder_sent": "relance envoyée", "answer_withheld": "réponse non envoyée",
+            "minimised": "données retirées",
+        },
+        "actor": {"system": "le service", "subject": "la personne concernée"},
     },
     "en": {
         "type": {"access": "access", "rectification": "rectification", "erasure": "erasure",
@@ -62,6 +70,13 @@ LABELS = {
                    "identity_not_verified": "identity not verified", "no_data": "no data about you",
                    "legal_obligation": "legal obligation to keep", "other": "other ground"},
         "locale": {"fr": "French", "en": "English"},
+        "event": {
+            "received": "received", "duplicate_received": "received again", "classified": "classified",
+            "verified": "identity verified", "email_confirmed": "address confirmed", "extended": "deadline extended",
+            "executed": "executed", "rejected": "rejected", "completed": "completed", "withdrawn": "withdrawn",
+            "reminder_sent": "reminder sent", "answer_withheld": "answer not sent", "minimised": "data removed",
+        },
+        "actor": {"system": "the service", "subject": "the data subject"},
     },
 }
 

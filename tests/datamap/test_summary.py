@@ -1,0 +1,105 @@
+"""The export's summary.html: the tenant's data itself in tables with human labels (amounts in
+euros, dates in words, codes in words), then the Article 15 information, in the request's
+language, without the service's internal names."""
+from __future__ import annotations
+
+import html
+import io
+import os
+import re
+import zipfile
+from pathlib import Path
+
+from consent_service import hooks
+from consent_service.extensions import db
+
+from .conftest import fake_request
+from .helpers import consent_for
+
+INTERNAL = ("consent-service", "visitor_links", "consent_records", "account_processing", "dsar_requests",
+            "CONSENT_PROOF_RETENTION_MONTHS", "amount_cents", "account_id", "accept_all", "awaiting_verification",
+            "data_exports", "preference_changes")
+
+
+def summary_of(app, client, locale="fr", **request) -> str:
+    result = hooks.DSAR_EXECUTORS.get("access")(fake_request("access", locale=locale, **request), {})
+    db.session.commit()
+    token = result["export_url"].rsplit("/", 1)[1]
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/dsar/exports/{token}").data))
+    assert {"summary.html", "article15.json", "data/portal/payments.json"} <= set(archive.namelist())
+    return archive.read("summary.html").decode()
+
+
+def visible(page: str) -> str:
+    page = re.sub(r"(?s)<(style|title)\b.*?</\1>", " ", page)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def test_the_summary_shows_the_data_itself_with_labels_euros_and_dates_in_words(app, client, api_key):
+    consent_for(client, api_key, "A1001")
+    page = summary_of(app, client)
+    text = visible(page)
+    assert "Vos données personnelles" in text and "DSAR-2027-TESTTEST" in text
+    assert "Camille Martin" in text and "camille.martin@example.fr" in text  # the data, not pointers to it
+    assert "850,00\u00a0€" in text and "85000" not in text  # amounts in euros
+    assert "12 avril 1985" in text and "1985-04-12" not in text  # dates in words
+    assert "Vos choix sur les cookies (preuves)" in text and "tout accepté" in text
+    assert "Navigateurs reliés à votre compte" in text and "Numéro de compte" in text
+    assert 'href="files/documents-files/bail.pdf"' in page  # the listed files open from the page
+    assert "Pourquoi (finalité)" in text and "Rent receipts" in text and "Lease contract" in text
+    assert "Vos droits" in text and "CNIL" in text and "3 place de Fontenoy" in text
+    assert "data/portal/payments.json" in text  # the portable copy is named
+
+
+def test_no_internal_name_leaks_into_the_summary(app, client, api_key):
+    consent_for(client, api_key, "A1001")
+    text = visible(summary_of(app, client))
+    leaks = [name for name in INTERNAL if re.search(rf"(?<![/\w-]){re.escape(name)}(?![\w-]*\.json)", text)]
+    assert leaks == []
+    assert not re.findall(r"\b[a-z]+_[a-z_]+\b", re.sub(r"\S+\.json|\S+\.pdf", " ", text))
+
+
+def test_the_english_summary_is_english(app, client, api_key):
+    consent_for(client, api_key, "A1001")
+    text = visible(summary_of(app, client, locale="en"))
+    assert "Your personal data" in text and "€850.00" in text and "12 April 1985" in text
+    assert "Your cookie choices (proofs)" in text and "accepted all" in text and "Why (purpose)" in text
+    assert "Vos données" not in text and "Pourquoi" not in text
+
+
+def test_a_table_longer_than_the_preview_says_where_the_rest_is(app, client, monkeypatch):
+    from datamap import summary
+
+    monkeypatch.setattr(summary, "PREVIEW_ROWS", 1)
+    text = visible(summary_of(app, client))
+    assert "Seuls les 1 premiers éléments sont affichés ici ; le fichier data/portal/payments.json les contient " \
+           "tous." in text
+
+
+def test_the_summary_fits_a_390_px_phone_in_chromium(app, client, api_key, tmp_path):
+    """Opened from the unzipped export, as a tenant would. SCREENSHOT_DIR=docs/screenshots keeps its picture."""
+    from ..e2e.conftest import _require_browser
+    from ..e2e.server import CHROMIUM, CHROMIUM_ARGS
+
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    consent_for(client, api_key, "A1001")
+    path = tmp_path / "summary.html"
+    path.write_text(summary_of(app, client), encoding="utf-8")
+    screenshots = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        page.goto(path.as_uri())
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0
+        label = page.locator("td[data-label]").first
+        assert page.evaluate("(el) => getComputedStyle(el, '::before').content", label.element_handle()) != "none"
+        assert page.get_by_role("heading", name="Vos données personnelles").is_visible()
+        screenshots.mkdir(parents=True, exist_ok=True)
+        page.locator("#data-3").scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshots / "export-summary-phone.png"), full_page=False)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.screenshot(path=str(screenshots / "export-summary.png"), full_page=False)
+        browser.close()
