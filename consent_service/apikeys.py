@@ -135,7 +135,7 @@ def require_scope(*scopes: str):
 
         doc = getattr(wrapper, "_apidoc", {})
         wrapper._apidoc = doc
-        doc.setdefault("manual_doc", {})["security"] = [{"bearerAuth": []}]
+        doc.setdefault("manual_doc", {}).update({"security": [{"bearerAuth": []}], "x-scopes": list(scopes)})
         return wrapper
 
     return decorator
