@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
-
 from datamap_setup import scratch_database
 
 SITE = "espace-locataire"
@@ -66,7 +65,8 @@ def load(app, rows: int) -> None:
             for i in range(1, rows + 1):
                 chunk.append({
                     "consent_id": hashlib.md5(str(i).encode()).hexdigest(), "site": SITE, "policy_version": 1,
-                    "texts_hash": "t" * 64, "action": "accept_all", "categories": {"analytics": True, "functional": True},
+                    "texts_hash": "t" * 64, "action": "accept_all",
+                    "categories": {"analytics": True, "functional": True},
                     "recorded_at": start + dt.timedelta(seconds=i), "valid_until": start + dt.timedelta(days=400 + i),
                     "visitor_id": str(i % 200000), "ip": "192.0.2.0", "user_agent": USER_AGENT,
                     "page": "https://www.example.fr/mon-compte", "gpc": False, "locale": "fr", "banner_hash": None})
@@ -171,8 +171,9 @@ def run(url: str, rows: int, write_count: int) -> None:
           f"peak memory {peak_mb():.0f} MB")
     if write_count:
         plain_s, stamped_s = writes(app, write_count)
-        print(f"consent writes ({write_count} per round, Flask path): without banner id {plain_s * 1e6 / write_count:.0f} "
-              f"µs/write, with banner id {stamped_s * 1e6 / write_count:.0f} µs/write -> ratio "
+        print(f"consent writes ({write_count} per round, Flask path): without banner id "
+              f"{plain_s * 1e6 / write_count:.0f} µs/write, with banner id "
+              f"{stamped_s * 1e6 / write_count:.0f} µs/write -> ratio "
               f"{stamped_s / plain_s:.3f} (target within 1.03)")
 
 

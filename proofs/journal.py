@@ -8,6 +8,7 @@ import json
 import logging
 import os
 from collections.abc import Iterator
+from typing import Any
 
 from flask import current_app
 
@@ -18,7 +19,7 @@ def path() -> str | None:
     return current_app.config["SEAL_JOURNAL"] or None
 
 
-def append(seal: dict) -> None:
+def append(seal: dict[str, Any]) -> None:
     """Append the seal (its fields and hash); a failure is logged, the seal stays valid."""
     target = path()
     if not target:
@@ -35,7 +36,7 @@ def append(seal: dict) -> None:
         log.error("seal %s could not be written to SEAL_JOURNAL: %s", seal.get("number"), err.strerror)
 
 
-def entries() -> Iterator[dict]:
+def entries() -> Iterator[dict[str, Any]]:
     """The journal's seals in file order (a line that is not a seal is skipped with a warning)."""
     target = path()
     if not target or not os.path.exists(target):
@@ -44,7 +45,8 @@ def entries() -> Iterator[dict]:
         for number, line in enumerate(handle, start=1):
             try:
                 entry = json.loads(line)
-                if isinstance(entry, dict) and isinstance(entry.get("number"), int) and isinstance(entry.get("hash"), str):
+                if isinstance(entry, dict) and isinstance(entry.get("number"), int) \
+                        and isinstance(entry.get("hash"), str):
                     yield entry
                     continue
             except ValueError:

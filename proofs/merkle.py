@@ -16,7 +16,7 @@ def canonical(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def leaf_digest(document: dict) -> str:
+def leaf_digest(document: dict[str, Any]) -> str:
     return hashlib.sha256(LEAF + canonical(document)).hexdigest()
 
 
@@ -82,10 +82,10 @@ def fold(leaf_hex: str, steps: Iterable[dict[str, str]]) -> str:
     return node.hex()
 
 
-def seal_fields(number: int, previous_hash: str, merkle_root: str, leaf_count: int, sealed_at: str) -> dict:
+def seal_fields(number: int, previous_hash: str, merkle_root: str, leaf_count: int, sealed_at: str) -> dict[str, Any]:
     return {"number": number, "previous_hash": previous_hash, "merkle_root": merkle_root,
             "leaf_count": leaf_count, "sealed_at": sealed_at}
 
 
-def seal_hash(fields: dict) -> str:
+def seal_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(fields)).hexdigest()

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy import CursorResult, Select, and_, exists, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from consent_service import clock
@@ -24,7 +24,7 @@ from consent_service.extensions import db
 
 from . import journal, merkle
 from .models import Seal, SealLeaf, SealState
-from .sources import Source, leaf_of, record_digest, sources
+from .sources import Source, leaf_of, record_digest, sources, utc_text
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +51,16 @@ def scanned_at() -> dt.datetime | None:
 def _lock() -> dt.datetime | None:
     """Take the sealer's lock for this transaction; return ``scanned_at``."""
     now = clock.now()
-    if not db.session.execute(update(STATE).where(STATE.c.id == STATE_ID).values(locked_at=now)).rowcount:
+    lock = update(STATE).where(STATE.c.id == STATE_ID).values(locked_at=now)
+    locked = cast(CursorResult[Any], db.session.execute(lock))
+    if not locked.rowcount:
         dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
         db.session.execute(dialect.insert(STATE).values(id=STATE_ID, locked_at=now).on_conflict_do_nothing())
-        db.session.execute(update(STATE).where(STATE.c.id == STATE_ID).values(locked_at=now))
+        db.session.execute(lock)
     return scanned_at()
 
 
-def _unsealed(source: Source, since: dt.datetime | None, after: Cursor | None, limit: int):
+def _unsealed(source: Source, since: dt.datetime | None, after: Cursor | None, limit: int) -> Select[Any]:
     query = select(source.table).where(~exists().where(LEAVES.c.kind == source.kind,
                                                          LEAVES.c.record_id == source.key_text()))
     if since is not None:
@@ -89,22 +91,24 @@ def _insert_leaves(number: int, leaves: list[Leaf]) -> None:
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         names = ", ".join(LEAF_COLUMNS)
-        with connection.connection.driver_connection.cursor() as cursor:
+        driver = connection.connection.driver_connection
+        assert driver is not None  # a pooled connection in use always has its driver connection
+        with driver.cursor() as cursor:
             with cursor.copy(f"COPY seal_leaves ({names}) FROM STDIN") as copy:
                 for position, (kind, record_id, recorded_at, digest) in enumerate(leaves):
                     copy.write_row((number, position, kind, record_id, recorded_at, digest))
         return
-    db.session.execute(insert(LEAVES), [dict(zip(LEAF_COLUMNS, (number, position, *leaf)))
+    db.session.execute(insert(LEAVES), [dict(zip(LEAF_COLUMNS, (number, position, *leaf), strict=True))
                                         for position, leaf in enumerate(leaves)])
 
 
-def write_seal(leaves: list[Leaf]) -> dict:
+def write_seal(leaves: list[Leaf]) -> dict[str, Any]:
     """Seal ``leaves`` after the latest seal (the caller holds the lock); the seal's fields and hash."""
     head = db.session.execute(select(SEALS.c.number, SEALS.c.hash).order_by(SEALS.c.number.desc()).limit(1)).first()
     number, previous = (head.number + 1, head.hash) if head else (1, merkle.GENESIS)
     root = merkle.root_of(leaf_of(*leaf) for leaf in leaves)
     sealed_at = clock.now().replace(microsecond=0)
-    fields = merkle.seal_fields(number, previous, root, len(leaves), clock.rfc3339(sealed_at))
+    fields = merkle.seal_fields(number, previous, root, len(leaves), utc_text(sealed_at))
     seal = {**fields, "hash": merkle.seal_hash(fields)}
     db.session.execute(insert(SEALS).values(number=number, previous_hash=previous, merkle_root=root,
                                             leaf_count=len(leaves), sealed_at=sealed_at, hash=seal["hash"]))
@@ -121,7 +125,8 @@ def seal_pending(max_leaves: int = MAX_LEAVES, force: bool = False) -> int:
     db.session.commit()
     if not force and last is not None and clock.now() - last < every:
         return 0
-    start, cursors, total = clock.now(), {}, 0
+    start, total = clock.now(), 0
+    cursors: dict[str, Cursor] = {}
     while True:
         last = _lock()
         if not force and last is not None and start - last < every:

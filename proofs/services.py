@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import CursorResult, insert, or_, select, update
 
 from consent_service import clock
 from consent_service.errors import Conflict, NotFound
@@ -18,12 +18,12 @@ SEALS, LEAVES, RUNS = Seal.__table__, SealLeaf.__table__, ProofVerification.__ta
 ABANDONED_AFTER = dt.timedelta(minutes=30)
 
 
-def seal_json(seal: Any) -> dict:
+def seal_json(seal: Any) -> dict[str, Any]:
     return {"number": seal.number, "previous_hash": seal.previous_hash, "merkle_root": seal.merkle_root,
             "leaf_count": seal.leaf_count, "sealed_at": clock.rfc3339(seal.sealed_at), "hash": seal.hash}
 
 
-def list_seals(since: dt.datetime | None = None, before: int | None = None, limit: int = 100) -> list[dict]:
+def list_seals(since: dt.datetime | None = None, before: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
     """Seals, newest first: sealed at or after ``since``, numbered below ``before``."""
     query = select(SEALS)
     if since is not None:
@@ -37,12 +37,12 @@ def recent_seals(limit: int) -> list[Seal]:
     return list(db.session.execute(select(Seal).order_by(Seal.number.desc()).limit(limit)).scalars())
 
 
-def latest_seal() -> dict | None:
+def latest_seal() -> dict[str, Any] | None:
     seals = list_seals(limit=1)
     return seals[0] if seals else None
 
 
-def inclusion(consent_id: str) -> dict:
+def inclusion(consent_id: str) -> dict[str, Any]:
     """A consent proof's sealed fields, its Merkle path and its seal (docs/proofs.md)."""
     record = db.session.execute(select(CONSENTS.table).where(CONSENTS.key == consent_id)).mappings().first()
     if record is None:
@@ -77,13 +77,14 @@ def request_verification(requested_by: str | None) -> int:
 def claim_verification() -> ProofVerification | None:
     """The oldest queued run (or one a dead worker left running), now marked running."""
     now = clock.now()
-    waiting = or_(RUNS.c.status == "pending", (RUNS.c.status == "running") & (RUNS.c.started_at < now - ABANDONED_AFTER))
+    abandoned = (RUNS.c.status == "running") & (RUNS.c.started_at < now - ABANDONED_AFTER)
+    waiting = or_(RUNS.c.status == "pending", abandoned)
     run_id = db.session.execute(select(RUNS.c.id).where(waiting).order_by(RUNS.c.id).limit(1)).scalar_one_or_none()
     if run_id is None:
         return None
-    claimed = db.session.execute(update(RUNS).where(RUNS.c.id == run_id, waiting)
-                                 .values(status="running", started_at=now)).rowcount
-    return db.session.get(ProofVerification, run_id) if claimed else None
+    claimed = cast(CursorResult[Any], db.session.execute(update(RUNS).where(RUNS.c.id == run_id, waiting)
+                                                         .values(status="running", started_at=now)))
+    return db.session.get(ProofVerification, run_id) if claimed.rowcount else None
 
 
 def run_verification(run: ProofVerification) -> verify.Outcome:

@@ -29,7 +29,7 @@ class Source:
     table: Table
     key: Column[Any]
     time: Column[Any]
-    fields: Callable[[Mapping[str, Any]], dict]
+    fields: Callable[[Mapping[Any, Any]], dict[str, Any]]
 
     @property
     def numeric(self) -> bool:
@@ -46,7 +46,7 @@ class Source:
         return and_(key, self.time == leaves.c.recorded_at) if by_time else key
 
 
-def _utc(moment: dt.datetime) -> str:
+def utc_text(moment: dt.datetime) -> str:
     """RFC 3339 UTC to the second, as clock.rfc3339 writes it; without its per-call checks, as
     this runs for every record sealed or verified."""
     if moment.utcoffset():
@@ -54,21 +54,21 @@ def _utc(moment: dt.datetime) -> str:
     return moment.isoformat(timespec="seconds")[:19] + "Z"
 
 
-def consent_fields(row: Mapping[str, Any]) -> dict:
+def consent_fields(row: Mapping[Any, Any]) -> dict[str, Any]:
     """The sealed fields of a consent proof: the proof as ``GET /v1/consents/{id}`` gives it."""
     return {
         "consent_id": row["consent_id"], "site": row["site"], "policy_version": row["policy_version"],
         "texts_hash": row["texts_hash"], "action": row["action"], "categories": row["categories"],
-        "recorded_at": _utc(row["recorded_at"]), "valid_until": _utc(row["valid_until"]),
+        "recorded_at": utc_text(row["recorded_at"]), "valid_until": utc_text(row["valid_until"]),
         "visitor_id": row["visitor_id"], "ip": row["ip"], "user_agent": row["user_agent"], "page": row["page"],
         "gpc": bool(row["gpc"]), "locale": row["locale"], "banner_hash": row["banner_hash"],
     }
 
 
-def preference_fields(row: Mapping[str, Any]) -> dict:
+def preference_fields(row: Mapping[Any, Any]) -> dict[str, Any]:
     """The sealed fields of one change of an account's preferences (its history line)."""
     return {
-        "change_id": row["id"], "account_id": row["account_id"], "recorded_at": _utc(row["recorded_at"]),
+        "change_id": row["id"], "account_id": row["account_id"], "recorded_at": utc_text(row["recorded_at"]),
         "actor": row["actor"], "actor_name": row["actor_name"], "channel": row["channel"], "change": row["change"],
         "asked": row["asked"], "before": row["before"], "after": row["after"], "note": row["note"],
     }
@@ -84,18 +84,18 @@ def sources() -> tuple[Source, ...]:
     return (CONSENTS, PREFERENCES)
 
 
-def record_digest(fields: dict) -> str:
+def record_digest(fields: dict[str, Any]) -> str:
     return hashlib.sha256(merkle.canonical(fields)).hexdigest()
 
 
-def envelope(kind: str, record_id: str, recorded_at: dt.datetime, digest: str) -> dict:
+def envelope(kind: str, record_id: str, recorded_at: dt.datetime, digest: str) -> dict[str, str]:
     """What a leaf hashes: the record's kind, id and time, and its digest."""
-    return {"kind": kind, "id": record_id, "recorded_at": _utc(recorded_at), "record": digest}
+    return {"kind": kind, "id": record_id, "recorded_at": utc_text(recorded_at), "record": digest}
 
 
 def leaf_of(kind: str, record_id: str, recorded_at: dt.datetime, digest: str) -> str:
     """``merkle.leaf_digest(envelope(...))``, its canonical JSON written directly (keys in
     sorted order; the kind, id and digest are plain ASCII, the time has no escapes)."""
     text = (f'{{"id":{json.dumps(record_id, ensure_ascii=False)},"kind":{json.dumps(kind)},'
-            f'"record":"{digest}","recorded_at":"{_utc(recorded_at)}"}}')
+            f'"record":"{digest}","recorded_at":"{utc_text(recorded_at)}"}}')
     return hashlib.sha256(merkle.LEAF + text.encode()).hexdigest()

@@ -14,12 +14,11 @@ from typing import Any
 
 from sqlalchemy import and_, exists, func, literal, select
 
-from consent_service import clock
 from consent_service.extensions import db
 
 from . import journal, merkle, sealer
 from .models import ProofErasure, Seal, SealLeaf
-from .sources import Source, leaf_of, record_digest, sources
+from .sources import Source, leaf_of, record_digest, sources, utc_text
 
 SEALS, LEAVES, ERASURES = Seal.__table__, SealLeaf.__table__, ProofErasure.__table__
 READ_CHUNK = 5000
@@ -119,12 +118,13 @@ def _first_record_problem(source: Source, number: int, span: tuple[dt.datetime, 
 
 def _check_seal(seal: Any, kinds: dict[str, Source], swept: dict[str, dt.datetime], previous: str) -> int:
     fields = merkle.seal_fields(seal.number, seal.previous_hash, seal.merkle_root, seal.leaf_count,
-                                clock.rfc3339(seal.sealed_at))
+                                utc_text(seal.sealed_at))
     if merkle.seal_hash(fields) != seal.hash:
         raise Failed("edited_seal", seal.number)
     if seal.previous_hash != previous:
         raise Failed("broken_chain", seal.number)
-    root, spans = merkle.RootBuilder(), {}
+    root = merkle.RootBuilder()
+    spans: dict[str, tuple[dt.datetime, dt.datetime]] = {}
     for row in db.session.execute(_leaves(seal.number)):
         if row.position != root.count or row.kind not in kinds:
             raise Failed("edited_leaves", seal.number)

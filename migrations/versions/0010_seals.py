@@ -8,9 +8,8 @@ Seals, their leaves (no foreign key to consent_records, partitioned on PostgreSQ
 sealer's lock row, erasure notes, verification runs, the banner bundles served, and each
 proof's banner_hash.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0010_seals'

@@ -10,6 +10,7 @@ from consent_service import clock
 from consent_service.extensions import db
 from proofs import bundles, sealer, verify
 
+from ..backoffice.conftest import auditor_client, bo, dpo_client, make_user  # noqa: F401  (the back-office's fixtures)
 from ..cookies.helpers import decide, make_site
 
 T0 = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.timezone.utc)

@@ -62,7 +62,8 @@ def test_an_inclusion_path_leads_from_the_record_to_its_seal(client, reader, sea
     body = client.get(f"/v1/consents/{sealed[4]}/inclusion", headers=reader).get_json()
     proof = client.get(f"/v1/consents/{sealed[4]}", headers=reader).get_json()
     assert body["record"] == proof
-    assert body["seal"]["number"] == 2 and body["position"] == sorted(sealed[3:6]).index(sealed[4])  # same second: by id
+    assert body["seal"]["number"] == 2
+    assert body["position"] == sorted(sealed[3:6]).index(sealed[4])  # recorded the same second: by id
     record_digest = hashlib.sha256(merkle.canonical(body["record"])).hexdigest()
     assert record_digest == body["record_digest"]
     envelope = {"kind": "consent", "id": sealed[4], "recorded_at": proof["recorded_at"], "record": record_digest}

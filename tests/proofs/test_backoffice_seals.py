@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from proofs import jobs
 from proofs.models import ProofVerification
 
-from ..backoffice.conftest import HTML, auditor_client, bo, dpo_client, make_user  # noqa: F401  (fixtures)
+from ..backoffice.conftest import HTML
 from ..cookies.helpers import decide, make_site
 from .conftest import execute, seal
 
