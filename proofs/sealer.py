@@ -35,7 +35,7 @@ STATE_ID = 1
 STATE, LEAVES, SEALS = SealState.__table__, SealLeaf.__table__, Seal.__table__
 LEAF_COLUMNS = ("seal_number", "position", "kind", "record_id", "recorded_at", "digest")
 
-Leaf = tuple[str, str, dt.datetime, str]  # kind, record id, recorded at, record digest
+Leaf = tuple[str, str, dt.datetime, str, str]  # kind, record id, recorded at, record digest, leaf hash
 Cursor = tuple[dt.datetime, Any]
 
 
@@ -80,8 +80,10 @@ def _gather(since: dt.datetime | None, cursors: dict[str, Cursor], limit: int) -
         query = _unsealed(source, since, cursors.get(source.kind), room).execution_options(yield_per=READ_CHUNK)
         for row in db.session.execute(query).mappings():
             last = row
-            leaves.append((source.kind, str(row[source.key.name]), row[source.time.name],
-                           record_digest(source.fields(row))))
+            fields = source.fields(row)
+            record_id, recorded_at, digest = str(row[source.key.name]), row[source.time.name], record_digest(fields)
+            leaves.append((source.kind, record_id, recorded_at, digest,
+                           leaf_of(source.kind, record_id, fields["recorded_at"], digest)))
         if last is not None:
             cursors[source.kind] = (last[source.time.name], last[source.key.name])
     return leaves
@@ -95,10 +97,10 @@ def _insert_leaves(number: int, leaves: list[Leaf]) -> None:
         assert driver is not None  # a pooled connection in use always has its driver connection
         with driver.cursor() as cursor:
             with cursor.copy(f"COPY seal_leaves ({names}) FROM STDIN") as copy:
-                for position, (kind, record_id, recorded_at, digest) in enumerate(leaves):
+                for position, (kind, record_id, recorded_at, digest, _leaf) in enumerate(leaves):
                     copy.write_row((number, position, kind, record_id, recorded_at, digest))
         return
-    db.session.execute(insert(LEAVES), [dict(zip(LEAF_COLUMNS, (number, position, *leaf), strict=True))
+    db.session.execute(insert(LEAVES), [dict(zip(LEAF_COLUMNS, (number, position, *leaf[:4]), strict=True))
                                         for position, leaf in enumerate(leaves)])
 
 
@@ -106,7 +108,7 @@ def write_seal(leaves: list[Leaf]) -> dict[str, Any]:
     """Seal ``leaves`` after the latest seal (the caller holds the lock); the seal's fields and hash."""
     head = db.session.execute(select(SEALS.c.number, SEALS.c.hash).order_by(SEALS.c.number.desc()).limit(1)).first()
     number, previous = (head.number + 1, head.hash) if head else (1, merkle.GENESIS)
-    root = merkle.root_of(leaf_of(*leaf) for leaf in leaves)
+    root = merkle.root_of(leaf[4] for leaf in leaves)
     sealed_at = clock.now().replace(microsecond=0)
     fields = merkle.seal_fields(number, previous, root, len(leaves), utc_text(sealed_at))
     seal = {**fields, "hash": merkle.seal_hash(fields)}

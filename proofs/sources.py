@@ -23,7 +23,8 @@ from . import merkle
 
 @dataclasses.dataclass(frozen=True)
 class Source:
-    """A kind of sealed record: its table, id and time columns, and its sealed fields."""
+    """A kind of sealed record: its table, id and time columns, and its sealed fields (which
+    hold the time as ``recorded_at``, in RFC 3339)."""
 
     kind: str
     table: Table
@@ -93,9 +94,12 @@ def envelope(kind: str, record_id: str, recorded_at: dt.datetime, digest: str) -
     return {"kind": kind, "id": record_id, "recorded_at": utc_text(recorded_at), "record": digest}
 
 
-def leaf_of(kind: str, record_id: str, recorded_at: dt.datetime, digest: str) -> str:
-    """``merkle.leaf_digest(envelope(...))``, its canonical JSON written directly (keys in
-    sorted order; the kind, id and digest are plain ASCII, the time has no escapes)."""
-    text = (f'{{"id":{json.dumps(record_id, ensure_ascii=False)},"kind":{json.dumps(kind)},'
-            f'"record":"{digest}","recorded_at":"{utc_text(recorded_at)}"}}')
+def leaf_of(kind: str, record_id: str, recorded_at: dt.datetime | str, digest: str) -> str:
+    """``merkle.leaf_digest(envelope(...))``, its canonical JSON written directly (keys in sorted
+    order) rather than encoded: this runs for every record sealed or verified. ``recorded_at``
+    may be given already as its RFC 3339 text."""
+    at = recorded_at if isinstance(recorded_at, str) else utc_text(recorded_at)
+    plain = record_id.isascii() and record_id.isalnum()  # ids and kinds: nothing to escape
+    quoted = f'"{record_id}"' if plain else json.dumps(record_id, ensure_ascii=False)
+    text = f'{{"id":{quoted},"kind":"{kind}","record":"{digest}","recorded_at":"{at}"}}'
     return hashlib.sha256(merkle.LEAF + text.encode()).hexdigest()
