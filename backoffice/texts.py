@@ -19,7 +19,16 @@ TEXTS = {
                         "après plusieurs échecs. Réessayez plus tard.",
         "idle_out": "Votre session a expiré après une période d'inactivité. Reconnectez-vous.",
         "signed_out": "Vous êtes déconnecté(e).",
-        "open_requests": "Demandes en cours, par échéance", "figures": "Chiffres clés", "by": "par",
+        "open_requests": "Demandes en cours, par échéance", "figures": "Chiffres clés", "mail_title": "Courriers",
+        "mail_intro": "Chaque courrier envoyé ou à envoyer, en entier : c'est la trace de ce qui a été dit à "
+                      "chacun. Sans serveur SMTP configuré, les courriers restent ici, en attente d'envoi.",
+        "mail_failed_h": "Courriers en échec", "mail_failed_link": "Voir les courriers en échec",
+        "mail_failed_help": "Ces courriers n'ont pas pu partir après plusieurs essais. Corrigez la cause (adresse, "
+                            "serveur), puis renvoyez-les.",
+        "mail_filter": "Filtrer par état", "mail_all": "Tous", "mail_created": "Créé le", "mail_to": "Destinataire",
+        "mail_subject": "Objet", "mail_error": "Dernière erreur", "mail_retry": "Renvoyer", "mail_one": "Courrier",
+        "mail_sent": "Envoyé le", "mail_attempts": "Essais", "mail_body": "Texte du courrier",
+        "mail_requeued": "Le courrier sera renvoyé au prochain passage du service d'envoi.", "by": "par",
         "paris_time": "heure de Paris", "overdue_only": "En retard seulement",
         "open_n": "demandes en cours", "due_this_week": "à échéance d'ici {day}", "overdue": "En retard",
         "overdue_n": "en retard",
@@ -68,6 +77,18 @@ TEXTS = {
         "next": "Suivant", "previous": "Précédent", "pager": "Pagination",
         "page_of": "Page {number} sur {pages}", "in_all": "{total} au total",
         "proofs_cut": "Seules les {limit} preuves les plus récentes sont affichées : affinez la recherche.",
+        # the address confirmed by the e-mailed link, against the account's address on file (H10)
+        "address_check": {
+            "mismatch": "Attention : l'adresse confirmée par le lien n'est pas celle du compte dans nos fichiers.",
+            "no_account": "Attention : aucun compte portant cet identifiant n'a d'adresse dans nos fichiers.",
+            "not_mapped": "L'adresse est confirmée, mais la cartographie des données n'indique pas où se trouve "
+                          "l'adresse du compte : rien n'a pu être comparé.",
+            "unavailable": "L'adresse est confirmée, mais celle du compte n'a pas pu être lue : rien n'a pu être "
+                           "comparé.",
+        },
+        "address_check_then": "La personne a prouvé qu'elle reçoit les messages de cette adresse, pas qu'elle est "
+                              "titulaire du compte : vérifiez son identité autrement (pièce d'identité, en personne) "
+                              "avant d'exécuter la demande.",
     },
     "en": {
         "app": "DPO back-office", "skip": "Skip to content", "nav": "Main navigation",
@@ -82,7 +103,16 @@ TEXTS = {
                         "repeated failures. Try again later.",
         "idle_out": "Your session expired after a period of inactivity. Please sign in again.",
         "signed_out": "You are signed out.",
-        "open_requests": "Open requests, by deadline", "figures": "Key figures", "by": "by",
+        "open_requests": "Open requests, by deadline", "figures": "Key figures", "mail_title": "Mail",
+        "mail_intro": "Every mail sent or to be sent, whole: the record of what each person was told. Without "
+                      "an SMTP server set up, mail stays here, waiting to be sent.",
+        "mail_failed_h": "Failed mail", "mail_failed_link": "See the failed mail",
+        "mail_failed_help": "These mails could not leave after several tries. Fix the cause (address, server), "
+                            "then send them again.",
+        "mail_filter": "Filter by status", "mail_all": "All", "mail_created": "Created", "mail_to": "To",
+        "mail_subject": "Subject", "mail_error": "Last error", "mail_retry": "Send again", "mail_one": "Mail",
+        "mail_sent": "Sent", "mail_attempts": "Attempts", "mail_body": "Text of the mail",
+        "mail_requeued": "The mail will be sent again on the mail sender's next pass.", "by": "by",
         "paris_time": "Paris time", "overdue_only": "Overdue only",
         "open_n": "open requests", "due_this_week": "due by {day}", "overdue": "Overdue",
         "overdue_n": "overdue",
@@ -130,6 +160,17 @@ TEXTS = {
         "next": "Next", "previous": "Previous", "pager": "Pagination",
         "page_of": "Page {number} of {pages}", "in_all": "{total} in all",
         "proofs_cut": "Only the {limit} most recent proofs are shown: narrow the search.",
+        "address_check": {
+            "mismatch": "Warning: the address confirmed by the link is not the account's address on file.",
+            "no_account": "Warning: no account with this id has an address on file.",
+            "not_mapped": "The address is confirmed, but the data map does not say where the account's address "
+                          "lives: nothing could be compared.",
+            "unavailable": "The address is confirmed, but the account's address could not be read: nothing could be "
+                           "compared.",
+        },
+        "address_check_then": "The person proved they receive mail at this address, not that they hold the account: "
+                              "verify their identity another way (identity document, in person) before executing "
+                              "the request.",
     },
 }
 

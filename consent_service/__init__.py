@@ -7,7 +7,7 @@ from flask import Flask, jsonify
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, config, errors, hooks, logs, mail, metrics, ratelimit, request_id, security_headers
+from . import cli, config, errors, hooks, input_guard, logs, mail, metrics, ratelimit, request_id, security_headers
 from .extensions import LazySessionInterface, api, cached_ensure_sync, db, limiter, migrate
 
 
@@ -37,6 +37,7 @@ def create_app(config_overrides: dict | None = None, environ: dict | None = None
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     errors.init_app(app)
+    input_guard.init_app(app)  # before any blueprint: its integer converter must exist when routes compile
     security_headers.init_app(app)
     cli.init_app(app)
     _health(app)

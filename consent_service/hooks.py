@@ -14,6 +14,7 @@ guarantee off.
 | ``ACCOUNT_PURGED`` | no visitor link, no request kept whole, for a purged account | ``datamap`` | ``cookies.services``, ``dsar.retention`` |
 | ``DSAR_EXECUTORS`` | a verified request is carried out (one executor per type ``dsar`` requires) | ``datamap`` | ``dsar.workflow`` |
 | ``IDENTITY_VERIFIER`` | optional: a form's account id + birth date verify the subject | ``datamap`` | ``dsar.intake`` |
+| ``ADDRESS_CHECK`` | the e-mailed link verifies a request naming an account only from the address on file | ``datamap`` | ``dsar.intake`` |
 """
 from __future__ import annotations
 
@@ -120,6 +121,13 @@ class IdentityVerifier(Protocol):
     def __call__(self, account_id: str, birth_date: dt.date, email: str, /) -> bool: ...
 
 
+class AddressCheck(Protocol):
+    """How ``address`` compares with ``account_id``'s address on file: ``match``, ``mismatch``,
+    ``no_account``, ``not_mapped`` (no identity block) or ``unavailable``."""
+
+    def __call__(self, account_id: str | None, address: str | None, /) -> str: ...
+
+
 class ExecutableRequest(Protocol):
     """What an executor reads of a data-subject request."""
 
@@ -153,11 +161,14 @@ ACCOUNT_PURGED: Hook[AccountPurged] = Hook(
 IDENTITY_VERIFIER: Hook[IdentityVerifier] = Hook(
     "dsar_identity_verifier", "a form's account id and birth date to verify the subject at once",
     "datamap.init_app", required=False)
+ADDRESS_CHECK: Hook[AddressCheck] = Hook(
+    "dsar_address_check", "the e-mailed link to verify a request naming an account only from the address on file",
+    "datamap.init_app")
 DSAR_EXECUTORS: KeyedHook[Executor] = KeyedHook(
     "dsar_executors", "a verified request of each type to be carried out (exports, purges, rectification...)",
     "datamap.init_app")
 
-HOOKS: tuple[Hook[Any] | KeyedHook[Any], ...] = (CONSENT_OBJECTIONS, ACCOUNT_PURGED, IDENTITY_VERIFIER,
+HOOKS: tuple[Hook[Any] | KeyedHook[Any], ...] = (CONSENT_OBJECTIONS, ACCOUNT_PURGED, IDENTITY_VERIFIER, ADDRESS_CHECK,
                                                  DSAR_EXECUTORS)
 
 

@@ -29,7 +29,6 @@ see every request belongs in the functions above (or in WSGI middleware around t
 from __future__ import annotations
 
 import io
-import json
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -40,7 +39,7 @@ from werkzeug.http import parse_cookie
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
-from consent_service import request_id, security_headers
+from consent_service import input_guard, request_id, security_headers
 from consent_service.extensions import limiter
 from consent_service.ratelimit import RouteLimits, limit_headers, request_wide_limits
 
@@ -136,7 +135,10 @@ class HotPaths:
         if origin and not cors.origin_allowed_for(policy, origin, self.app.config["PUBLIC_BASE_URL"]):
             return None
         try:
-            data = views.CONSENT_IN.load(json.loads(body))
+            document = input_guard.acceptable(body)  # hostile JSON: Flask's guard answers it
+            if document is None:
+                return None
+            data = views.CONSENT_IN.load(document)
             if data["locale"] not in policy.texts_hashes:
                 return None
             services.decide_categories(policy, data["action"], data.get("categories"),

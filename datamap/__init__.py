@@ -18,7 +18,7 @@ def init_app(app: Flask) -> None:
     from consent_service.metrics import register_gauges
     from consent_service.worker import register_job
 
-    from . import cli, demo, engine, executors, loader, metrics, services, sweeps, views
+    from . import cli, demo, engine, executors, identity, loader, metrics, services, sweeps, views
 
     app.extensions["datamap"] = loader.load(app.config.get("DATAMAP_PATH"))
 
@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
 
     for type_, executor in executors.EXECUTORS.items():
         hooks.DSAR_EXECUTORS.register(app, type_, executor)
-    hooks.IDENTITY_VERIFIER.register(app, services.verify_identity)
+    hooks.IDENTITY_VERIFIER.register(app, identity.verify_identity)
+    hooks.ADDRESS_CHECK.register(app, identity.check_address)
     hooks.ACCOUNT_PURGED.register(app, services.account_purged)
     hooks.CONSENT_OBJECTIONS.register(app, services.ObjectionCache(app, app.config["CONSENT_OBJECTIONS_CACHE_SECONDS"]))

@@ -113,14 +113,6 @@ def rows_of(store: Store, table: Table, account_id: str) -> Iterator[dict]:
             yield dict(zip(keys, row))
 
 
-def identity_row(store: Store, table: Table, account_id: str) -> dict | None:
-    t = table.sa_table
-    columns = [t.c[name].label(kind) for kind, name in table.identity_columns.items()]
-    with store.engine.connect() as conn:
-        row = conn.execute(sa.select(*columns).where(_subject_filter(table, account_id)).limit(1)).mappings().first()
-    return dict(row) if row else None
-
-
 def update_columns(store: Store, table: Table, account_id: str, values: dict) -> int:
     with store.engine.begin() as conn:
         return conn.execute(sa.update(table.sa_table).where(_subject_filter(table, account_id))
@@ -253,7 +245,6 @@ def folder_contains(store: Store, needles: list[str]) -> list[str]:
                 if any(n in data for n in encoded):
                     found.append(str(path))
     return found
-
 
 
 # --- every subject id a store holds (the erasure journal's replay) -----------------------------

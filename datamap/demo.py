@@ -46,6 +46,10 @@ controller:
   address: "1 rue de l'Exemple, 75001 Paris"
   dpo_email: "dpo@example.fr"
 objection_categories: [analytics]
+# Where an account's address and birth date live: a request naming an account is verified by
+# the e-mailed link only from this address (docs/rights-requests.md).
+identity: {{store: portal, table: tenants, subject_column: account_id, email_column: email,
+           birth_date_column: birth_date}}
 stores:
   - name: portal
     kind: sql
@@ -57,7 +61,6 @@ stores:
       - name: tenants
         subject_column: account_id
         on_erasure: delete
-        identity_columns: {{email: email, birth_date: birth_date}}
         rectifiable_columns: [full_name, email, phone]
         about:
           purpose: "Gestion de votre compte locataire"

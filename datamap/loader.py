@@ -13,14 +13,14 @@ import sqlalchemy as sa
 import yaml
 
 ACTIONS = ("delete", "anonymize", "retain")
-IDENTITY_KINDS = ("email", "birth_date")
 INFO_KEYS = ("purpose", "lawful_basis", "recipients", "retention_period", "source")
-TOP_KEYS = {"controller", "objection_categories", "stores"}
+TOP_KEYS = {"controller", "objection_categories", "stores", "identity"}
+IDENTITY_KEYS = {"store", "table", "subject_column", "email_column", "birth_date_column"}
 CONTROLLER_KEYS = {"name", "address", "dpo_email"}
 SQL_STORE_KEYS = {"name", "kind", "url", "tables", "about"}
 FILES_STORE_KEYS = {"name", "kind", "root", "path", "retention", "about"}
 TABLE_KEYS = {"name", "subject_column", "on_erasure", "anonymize_columns", "legal_basis", "retention",
-              "identity_columns", "rectifiable_columns", "about"}
+              "rectifiable_columns", "about"}
 DATE_TYPES = (sa.Date, sa.DateTime)
 SUBJECT_PLACEHOLDER = "{account_id}"
 BUILTIN_STORE = "consent-service"
@@ -63,7 +63,6 @@ class Table:
     anonymize_columns: tuple[str, ...] = ()
     legal_basis: str | None = None
     retention: Retention | None = None
-    identity_columns: dict = dataclasses.field(default_factory=dict)
     rectifiable_columns: tuple[str, ...] = ()
     about: About = About()
     columns: tuple[str, ...] = ()
@@ -90,11 +89,25 @@ class Store:
 
 
 @dataclasses.dataclass
+class Identity:
+    """Where an account's e-mail address and birth date live (the map's ``identity`` block):
+    what the e-mailed link and the automatic account + birth-date check compare against."""
+
+    store: str
+    table: str
+    subject_column: str
+    email_column: str
+    birth_date_column: str | None = None
+    sa_table: sa.Table | None = None
+
+
+@dataclasses.dataclass
 class DataMap:
     path: str | None
     stores: list[Store]
     controller: dict
     objection_categories: tuple[str, ...]
+    identity: Identity | None = None
 
     def store(self, name: str) -> Store | None:
         return next((s for s in self.stores if s.name == name), None)
@@ -135,6 +148,8 @@ def load(path: str | os.PathLike | None, *, connect: bool = True) -> DataMap:
                 _reflect(store, problems)
             else:
                 _check_folder(store, problems)
+        if datamap.identity is not None:
+            _reflect_identity(datamap, problems)
     if problems.items:
         datamap.dispose()
         raise DataMapError(problems.items)
@@ -245,7 +260,28 @@ def _parse(raw, problems: _Problems, base: Path) -> DataMap:
             stores.append(_parse_files(item, name or "?", where, problems, base))
         else:
             problems.add(where, "field 'kind' must be 'sql' or 'files'")
-    return DataMap(problems.filename, stores, controller, objections)
+    return DataMap(problems.filename, stores, controller, objections,
+                   _parse_identity(raw.get("identity"), stores, problems))
+
+
+def _parse_identity(value, stores: list[Store], problems: _Problems) -> Identity | None:
+    if value is None:
+        return None
+    where = "identity"
+    if not isinstance(value, dict):
+        problems.add(where, "must be a mapping like {store: portal, table: tenants, subject_column: account_id, "
+                            "email_column: email, birth_date_column: birth_date}")
+        return None
+    _unknown(value, IDENTITY_KEYS, where, problems)
+    fields = {key: _text(value.get(key), where, key, problems, required=key != "birth_date_column")
+              for key in sorted(IDENTITY_KEYS)}
+    if any(fields[key] is None for key in IDENTITY_KEYS - {"birth_date_column"}):
+        return None
+    store = next((s for s in stores if s.name == fields["store"]), None)
+    if store is None or store.kind != "sql":
+        problems.add(where, f"field 'store': no sql store named '{fields['store']}' in 'stores'")
+        return None
+    return Identity(**fields)
 
 
 def _named_entries(items: list, label: str, problems: _Problems):
@@ -278,7 +314,10 @@ def _parse_sql(item: dict, name: str, where: str, problems: _Problems) -> Store:
     for twhere, entry, tname in _named_entries(tables_raw, f"{where}, table", problems):
         if tname and store.table(tname):
             problems.add(twhere, "field 'name': this table is listed twice")
-        _unknown(entry, TABLE_KEYS, twhere, problems)
+        if "identity_columns" in entry:
+            problems.add(twhere, "field 'identity_columns' is replaced by the top-level 'identity' block "
+                                 "(identity: {store, table, subject_column, email_column, birth_date_column})")
+        _unknown({k: v for k, v in entry.items() if k != "identity_columns"}, TABLE_KEYS, twhere, problems)
         action = entry.get("on_erasure")
         if action not in ACTIONS:
             problems.add(twhere, f"field 'on_erasure' must be one of {', '.join(ACTIONS)}")
@@ -291,22 +330,12 @@ def _parse_sql(item: dict, name: str, where: str, problems: _Problems) -> Store:
         if action != "retain" and legal_basis:
             problems.add(twhere, "field 'legal_basis' only applies when on_erasure is retain "
                                  "(describe the processing's basis under 'about: lawful_basis')")
-        identity = entry.get("identity_columns") or {}
-        if not isinstance(identity, dict):
-            problems.add(twhere, "field 'identity_columns' must be a mapping like {email: col, birth_date: col}")
-            identity = {}
-        for kind in identity:
-            if kind not in IDENTITY_KINDS:
-                problems.add(twhere, f"field 'identity_columns': unknown kind '{kind}' "
-                                     f"(allowed: {', '.join(IDENTITY_KINDS)})")
-        identity = {k: v for k, v in identity.items() if k in IDENTITY_KINDS and isinstance(v, str)}
         store.tables.append(Table(
             name=tname or "?",
             subject_column=_text(entry.get("subject_column"), twhere, "subject_column", problems, required=True) or "?",
             on_erasure=action if action in ACTIONS else "retain",
             anonymize_columns=anonymize, legal_basis=legal_basis,
             retention=_retention(entry.get("retention"), twhere, problems, needs_column=True),
-            identity_columns=identity,
             rectifiable_columns=_names(entry.get("rectifiable_columns"), twhere, "rectifiable_columns", problems),
             about=_about(entry.get("about"), twhere, problems).over(about),
         ))
@@ -378,12 +407,34 @@ def _reflect(store: Store, problems: _Problems) -> None:
                 problems.add(twhere, "field 'anonymize_columns': the subject column is handled by itself")
         if table.retention:
             need(table.retention.column, "retention.column", date=True)
-        for kind, column in table.identity_columns.items():
-            need(column, f"identity_columns.{kind}")
         for column in table.rectifiable_columns:
             need(column, "rectifiable_columns")
             if column == table.subject_column or column in table.primary_key:
                 problems.add(twhere, f"field 'rectifiable_columns': '{column}' identifies the row and cannot change")
+
+
+def _reflect_identity(datamap: DataMap, problems: _Problems) -> None:
+    """The identity table, listed in its store or not, and the columns the block names."""
+    identity = datamap.identity
+    store = datamap.store(identity.store)
+    if store is None or store.engine is None:
+        return  # the store's own problem is already reported
+    where = f"identity, table '{identity.table}'"
+    listed = store.table(identity.table)
+    try:
+        reflected = listed.sa_table if listed is not None and listed.sa_table is not None else \
+            sa.Table(identity.table, sa.MetaData(), autoload_with=store.engine)
+    except sa.exc.NoSuchTableError:
+        problems.add(where, f"field 'table': no such table in store '{store.name}'")
+        return
+    except Exception as err:
+        problems.add(where, f"field 'table': cannot be read ({type(err).__name__})")
+        return
+    for field in ("subject_column", "email_column", "birth_date_column"):
+        column = getattr(identity, field)
+        if column is not None and column not in reflected.c:
+            problems.add(where, f"field '{field}': no column '{column}' in the table")
+    identity.sa_table = reflected
 
 
 def _connect_args(url) -> dict:

@@ -66,6 +66,8 @@ class PurgeStep(db.Model):
     legal_basis: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10))
     rows: Mapped[int] = mapped_column(Integer, default=0)
+    # The subject's rows (or files) in the store before the step first acted (datamap/engine.py).
+    counted: Mapped[int | None] = mapped_column(Integer)
     counts: Mapped[dict | None] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

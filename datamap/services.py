@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import logging
 import threading
 import time
@@ -12,7 +10,7 @@ import time
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from consent_service import clock, hooks
+from consent_service import clock, hooks, pseudonym
 from consent_service.errors import Conflict
 from consent_service.extensions import db
 from consent_service.fields import account_id_is_valid
@@ -40,9 +38,9 @@ def datamap() -> DataMap:
 
 
 def subject_hash(account_id: str) -> str:
-    """A keyed hash of the account id: what receipts and exports keep instead of the id."""
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"account:{account_id}".encode(), hashlib.sha256).hexdigest()
+    """A keyed hash of the account id (the pseudonym key's, never SECRET_KEY's): what receipts
+    and exports keep instead of the id."""
+    return pseudonym.account_hash(account_id)
 
 
 def account_purged(account_id: str) -> bool:
@@ -230,51 +228,3 @@ def _tables_touched(targets, cleaned):
             if pair not in seen:
                 seen.append(pair)
     return seen
-
-
-# --- identity ---------------------------------------------------------------------------
-
-
-def _same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
-
-
-def _as_date_text(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    text = str(value).strip()
-    try:
-        return dt.date.fromisoformat(text[:10]).isoformat()
-    except ValueError:
-        return None
-
-
-def verify_identity(account_id, birth_date, email) -> bool:
-    """True when the mapped identity columns of the account match: the birth date always, and
-    the e-mail too where one is mapped. Never says why not (no account, mismatch, store down)."""
-    try:
-        if not valid_account_id(account_id):
-            return False
-        wanted_birth = _as_date_text(birth_date)
-        wanted_email = (email or "").strip().casefold()
-        checked_birth = False
-        matched = True
-        for store, table in datamap().sql_tables():
-            if not table.identity_columns:
-                continue
-            row = connectors.identity_row(store, table, account_id)
-            if row is None:
-                return False
-            if "birth_date" in row:
-                checked_birth = True
-                matched &= _same(_as_date_text(row["birth_date"]) or "\0", wanted_birth or "")
-            if "email" in row:
-                matched &= _same(str(row["email"] or "\0").strip().casefold(), wanted_email)
-        return bool(checked_birth and matched)
-    except Exception:
-        log.warning("identity check could not complete")
-        return False

@@ -63,6 +63,12 @@ class DsarRequest(db.Model):
     verify_nonce: Mapped[str] = mapped_column(String(32))
     verification_method: Mapped[str | None] = mapped_column(String(24))
     verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When the subject proved control of ``email`` by the e-mailed link: answers go only there.
+    email_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # That address against the account's address on file (datamap/identity.py AddressCheck).
+    address_check: Mapped[str | None] = mapped_column(String(16))
+    # Set while awaiting verification only (dsar/intake.py): one case per address and type.
+    dedup_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     reminder_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     rejection_ground: Mapped[str | None] = mapped_column(String(24))
     outcome: Mapped[str | None] = mapped_column(Text)

@@ -6,6 +6,7 @@ the request's locale is ``en``, plain text with an autoescaped HTML alternative.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from flask import current_app, render_template
 
@@ -15,6 +16,8 @@ from consent_service.mail import queue_mail
 from . import wording
 from .deadlines import paris_day
 from .models import DsarRequest
+
+log = logging.getLogger(__name__)
 
 TYPE_LABELS = {
     "fr": {"access": "droit d'accès", "rectification": "droit de rectification", "erasure": "droit à l'effacement",
@@ -63,9 +66,24 @@ def render(name: str, locale: str, ref: str, **context) -> tuple[str, str, str]:
     return subject, text, html
 
 
+# Mails that answer the request: they go only to an address known to be the subject's.
+ANSWERS = frozenset({"verified", "extension", "completion", "rejection"})
+
+
+def address_deliverable(dsar_request: DsarRequest) -> bool:
+    """Whether answers may go to the request's address: its owner confirmed it by the e-mailed
+    link, or it is the account's address on file (the automatic check compared it)."""
+    return bool(dsar_request.email) and (dsar_request.email_confirmed_at is not None
+                                         or dsar_request.address_check == "match")
+
+
 def _to_subject(dsar_request: DsarRequest, name: str, **context):
-    """Queue ``name`` to the subject's address, when there is one."""
+    """Queue ``name`` to the subject's address, when there is one (for an answer, when it is
+    deliverable: an export link never goes to an address nobody proved)."""
     if not dsar_request.email:
+        return None
+    if name in ANSWERS and not address_deliverable(dsar_request):
+        log.info("dsar %s: %s not e-mailed, the address is not confirmed", dsar_request.reference, name)
         return None
     subject, text, html = render(name, dsar_request.locale, dsar_request.reference, r=dsar_request, **context)
     return queue_mail(to=dsar_request.email, subject=subject, text=text, html=html, auto=True,

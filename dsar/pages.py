@@ -12,7 +12,7 @@ from .intake import LinkState
 
 pages = Blueprint("dsar_pages", __name__, template_folder="templates")
 
-STATUS_CODES = {LinkState.VALID: 200, LinkState.VERIFIED: 200, LinkState.USED: 200,
+STATUS_CODES = {LinkState.VALID: 200, LinkState.VERIFIED: 200, LinkState.CONFIRMED: 200, LinkState.USED: 200,
                 LinkState.INVALID: 400, LinkState.EXPIRED: 410}
 
 
@@ -39,7 +39,7 @@ def confirm():
     check = intake.LinkCheck(LinkState.USED)
     try:
         check = intake.check_link(token, use=True)
-        if check.state is LinkState.VERIFIED:
+        if check.state in (LinkState.VERIFIED, LinkState.CONFIRMED):
             db.session.commit()
         else:
             db.session.rollback()

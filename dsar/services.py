@@ -46,6 +46,8 @@ def add_event(dsar_request: DsarRequest, kind: str, actor: str, *, to_status: st
                       to_status=to_status or from_status, note=note)
     if to_status:
         dsar_request.status = to_status
+        if to_status != "awaiting_verification":
+            dsar_request.dedup_key = None  # a new submission opens a new case from now on
     db.session.add(event)
     db.session.flush()
     log.info("dsar %s: %s by %s (%s -> %s)", dsar_request.reference, kind,

@@ -10,9 +10,9 @@ from consent_service import clock, hooks
 from consent_service.errors import Conflict, Invalid
 
 from . import deadlines, notify, retention
-from .intake import mark_verified
+from .intake import identity_blocker, mark_verified
 from .models import OPEN_STATUSES, DsarRequest
-from .services import add_event, get_request
+from .services import SYSTEM, add_event, get_request
 
 # from-status -> the statuses it may move to; terminal statuses have none.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -51,6 +51,13 @@ def _closed(dsar_request: DsarRequest) -> DsarRequest:
     return dsar_request
 
 
+def _withheld_unless(queued, dsar_request: DsarRequest) -> None:
+    """An answer the subject's unconfirmed address did not get is on the timeline, for the DPO."""
+    if queued is None and dsar_request.email and not notify.address_deliverable(dsar_request):
+        add_event(dsar_request, "answer_withheld", SYSTEM,
+                  note="Not e-mailed: nobody confirmed this address. Answer the subject by another channel.")
+
+
 def classify(reference: str, type_: str, actor: str) -> DsarRequest:
     """Set the request's type (an inbound e-mail may arrive unclassified)."""
     dsar_request = get_request(reference, for_update=True)
@@ -83,7 +90,7 @@ def extend(reference: str, reason: str, actor: str) -> DsarRequest:
     dsar_request.extended = True
     dsar_request.extension_reason = reason
     add_event(dsar_request, "extended", actor, note=f"Deadline moved to {dsar_request.due_on.isoformat()}: {reason}")
-    notify.extension(dsar_request)
+    _withheld_unless(notify.extension(dsar_request), dsar_request)
     return dsar_request
 
 
@@ -102,6 +109,9 @@ def execute(reference: str, body: dict, actor: str) -> DsarRequest:
     if dsar_request.type is None:
         raise _conflict("Set the request's type first.", dsar_request)
     _check_changes(dsar_request, body.get("changes"))
+    blocker = identity_blocker(dsar_request)
+    if blocker:
+        raise _conflict(blocker, dsar_request)
     _require(dsar_request, "in_progress", "executed")
     executor = hooks.DSAR_EXECUTORS.get(dsar_request.type)
     if executor is None:
@@ -127,7 +137,7 @@ def reject(reference: str, ground: str, reason: str, actor: str) -> DsarRequest:
     dsar_request.outcome = reason
     _close(dsar_request)
     add_event(dsar_request, "rejected", actor, to_status="rejected", note=f"{ground}: {reason}")
-    notify.rejection(dsar_request, ground, reason)
+    _withheld_unless(notify.rejection(dsar_request, ground, reason), dsar_request)
     return _closed(dsar_request)
 
 
@@ -138,7 +148,7 @@ def complete(reference: str, summary: str, actor: str) -> DsarRequest:
     dsar_request.outcome = summary
     _close(dsar_request)
     add_event(dsar_request, "completed", actor, to_status="completed", note=summary)
-    notify.completion(dsar_request, summary)
+    _withheld_unless(notify.completion(dsar_request, summary), dsar_request)
     return _closed(dsar_request)
 
 

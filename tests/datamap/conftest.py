@@ -37,6 +37,8 @@ sa.Table("leases", PORTAL, sa.Column("id", sa.Integer, primary_key=True),
 
 DATAMAP = """\
 controller: {{name: "Bailleur Test", dpo_email: "dpo@example.fr"}}
+identity: {{store: portal, table: tenants, subject_column: account_id, email_column: email,
+           birth_date_column: birth_date}}
 stores:
   - name: portal
     kind: sql
@@ -46,7 +48,6 @@ stores:
       - name: tenants
         subject_column: account_id
         on_erasure: delete
-        identity_columns: {{email: email, birth_date: birth_date}}
         rectifiable_columns: [full_name, email, phone, birth_date]
         about: {{purpose: "Tenant account", lawful_basis: "Lease contract"}}
       - name: documents

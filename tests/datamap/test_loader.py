@@ -27,7 +27,9 @@ def test_the_test_map_is_valid_and_reflects_its_tables(portal):
     try:
         assert [s.name for s in datamap.stores] == ["portal", "documents-files"]
         tenants = datamap.stores[0].table("tenants")
-        assert tenants.identity_columns == {"email": "email", "birth_date": "birth_date"}
+        assert (datamap.identity.store, datamap.identity.table, datamap.identity.email_column,
+                datamap.identity.birth_date_column) == ("portal", "tenants", "email", "birth_date")
+        assert datamap.identity.sa_table is not None
         assert "birth_date" in tenants.date_columns and tenants.primary_key == ("account_id",)
     finally:
         datamap.dispose()
@@ -36,11 +38,11 @@ def test_the_test_map_is_valid_and_reflects_its_tables(portal):
 @pytest.mark.parametrize("change,expected", [
     (("kind: sql", "kind: oracle"), "store 'portal': field 'kind' must be 'sql' or 'files'"),
     (("    about: {source", "    colour: blue\n    about: {source"), "store 'portal': unknown field 'colour'"),
-    (("        on_erasure: delete\n        identity", "        on_erasure: delete\n        colour: x\n        identity"),
+    (("        on_erasure: delete\n        rectifiable", "        on_erasure: delete\n        colour: x\n        rectifiable"),
      "table 'tenants': unknown field 'colour'"),
     (("- name: tenants", "- name: tenantz"), "table 'tenantz': field 'name': no such table in the database"),
-    (("subject_column: account_id\n        on_erasure: delete\n        identity",
-      "subject_column: tenant_id\n        on_erasure: delete\n        identity"),
+    (("subject_column: account_id\n        on_erasure: delete\n        rectifiable",
+      "subject_column: tenant_id\n        on_erasure: delete\n        rectifiable"),
      "table 'tenants': field 'subject_column': no column 'tenant_id'"),
     (("on_erasure: delete\n        retention", "on_erasure: shred\n        retention"),
      "table 'documents': field 'on_erasure' must be one of delete, anonymize, retain"),
@@ -54,8 +56,16 @@ def test_the_test_map_is_valid_and_reflects_its_tables(portal):
      "table 'documents': field 'retention.column': column 'title' is not a date"),
     (("{column: issued_on, keep_months: 36}", "{column: issued_on, keep_months: -1}"),
      "table 'documents', retention: field 'keep_months' must be a whole number"),
-    (("{email: email, birth_date: birth_date}", "{email: email, shoe_size: birth_date}"),
-     "table 'tenants': field 'identity_columns': unknown kind 'shoe_size'"),
+    (("email_column: email,", "email_column: mail,"), "identity, table 'tenants': field 'email_column': no column 'mail'"),
+    (("birth_date_column: birth_date}", "birth_date_column: born}"),
+     "identity, table 'tenants': field 'birth_date_column': no column 'born'"),
+    (("identity: {store: portal", "identity: {store: portail"), "identity: field 'store': no sql store named 'portail'"),
+    (("table: tenants, subject", "table: tenantz, subject"), "identity, table 'tenantz': field 'table': no such table"),
+    (("email_column: email,", "shoe_size: 42,"), "identity: unknown field 'shoe_size'"),
+    (("email_column: email,", ""), "identity: field 'email_column' is required"),
+    (("        on_erasure: delete\n        rectifiable", "        on_erasure: delete\n"
+      "        identity_columns: {email: email}\n        rectifiable"),
+     "table 'tenants': field 'identity_columns' is replaced by the top-level 'identity' block"),
     (("[full_name, email, phone, birth_date]", "[full_name, nickname]"),
      "table 'tenants': field 'rectifiable_columns': no column 'nickname'"),
     (("[full_name, email, phone, birth_date]", "[account_id]"),

@@ -6,6 +6,7 @@ import hmac
 
 import pytest
 
+from consent_service import pseudonym
 from consent_service.extensions import db
 from datamap import connectors
 from datamap.models import Purge
@@ -79,7 +80,8 @@ def test_receipt_lists_each_table_and_folder_with_counts_and_no_personal_data(cl
     assert entries[("consent-service", "visitor_links")]["rows"] == 1
     assert all(e["legal_basis"] is None for e in receipt["stores"] if e["action"] != "retain")
     assert_no_personal_data(receipt, "A1001")
-    expected = hmac.new(b"test-secret-key", b"account:A1001", hashlib.sha256).hexdigest()
+    expected = hmac.new(pseudonym.key(), b"account:A1001", hashlib.sha256).hexdigest()
+    assert pseudonym.key() != b"test-secret-key"  # the pseudonym key is not SECRET_KEY
     assert receipt["subject"] == expected
 
 

@@ -47,6 +47,14 @@ def verify_link(message: OutboxMessage) -> str:
     return found.group(1)
 
 
+def confirm_address(client, reference: str) -> None:
+    """The subject follows the last link e-mailed about ``reference`` and confirms."""
+    mails = [m for m in outbox() if m.ref == reference and "/dsar/verify?token=" in m.text]
+    assert mails, "no verification link was e-mailed"
+    token = verify_link(mails[-1]).split("token=", 1)[1]
+    assert client.post("/dsar/verify", data={"token": token}).status_code == 200
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

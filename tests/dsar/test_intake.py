@@ -135,8 +135,18 @@ def test_a_double_submit_folds_into_the_open_request(client, admin):
     assert len(outbox("locataire@example.fr")) == 1  # no second acknowledgement
     clock.set_now(NOON + dt.timedelta(minutes=4))
     assert submit(client, type="erasure").get_json()["reference"] != first  # another right: another case
-    clock.set_now(NOON + dt.timedelta(minutes=20))
-    assert submit(client).get_json()["reference"] != first  # outside the window
+    clock.set_now(NOON + dt.timedelta(days=2))
+    assert submit(client).get_json()["reference"] == first  # still awaiting: the same case...
+    assert len(outbox("locataire@example.fr")) == 3  # ...and a fresh link (erasure's ack is the 2nd)
+
+
+def test_once_the_request_is_verified_the_same_submission_opens_a_new_case(client, admin):
+    clock.set_now(NOON)
+    first = submit(client).get_json()["reference"]
+    assert client.post(f"/v1/dsar/requests/{first}/verify", json={"method": "document", "note": "Pièce vue."},
+                       headers=admin).status_code == 200
+    assert submit(client).get_json()["reference"] != first
+    assert count(DsarRequest) == 2
 
 
 def test_the_identity_verifier_verifies_silently_and_the_answer_is_the_same(client, admin, app):

@@ -4,7 +4,7 @@ import re
 
 from consent_service import clock, hooks, worker
 
-from .helpers import detail, intake, submit
+from .helpers import confirm_address, detail, intake, submit
 
 T0 = dt.datetime(2027, 1, 31, 9, 0, tzinfo=dt.timezone.utc)
 
@@ -45,7 +45,8 @@ def test_the_acknowledgement_arrives_in_french_and_its_link_verifies(client, adm
 
 def test_an_english_request_gets_english_mails(client, admin, smtp):
     clock.set_now(T0)
-    reference = submit(client, locale="en").get_json()["reference"]
+    reference = submit(client, locale="en", account_id="A1001").get_json()["reference"]
+    confirm_address(client, reference)  # no identity block here: confirmed, not verified
     client.post(f"/v1/dsar/requests/{reference}/reject", json={"ground": "excessive", "reason": "Third request."},
                 headers=admin)
     worker.run_once()
@@ -134,7 +135,8 @@ def test_no_digest_when_nothing_falls_due(client, admin, smtp):
 
 def test_every_subject_mail_has_a_text_and_an_html_part(client, admin, smtp):
     clock.set_now(T0 + dt.timedelta(days=1))
-    reference = intake(client, admin, received_at="2027-01-31T09:00:00Z").get_json()["reference"]
+    reference = intake(client, admin, received_at="2027-01-31T09:00:00Z", account_id="A1001").get_json()["reference"]
+    confirm_address(client, reference)
     for action, body in (("verify", {"method": "document", "note": "ok"}), ("extend", {"reason": "Complexe"}),
                          ("complete", {"summary": "Fait."})):
         assert client.post(f"/v1/dsar/requests/{reference}/{action}", json=body, headers=admin).status_code == 200

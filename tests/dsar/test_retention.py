@@ -6,7 +6,7 @@ import itertools
 import pytest
 import sqlalchemy as sa
 
-from consent_service import clock, config, hooks
+from consent_service import clock, hooks
 from consent_service.extensions import db
 from consent_service.mail import OutboxMessage
 from datamap import engine, sweeps
@@ -29,14 +29,15 @@ def standing_clock():
 
 
 def new_request(account_id: str | None = "A1001", **fields) -> str:
-    """An open access request received by post, with an address (so it gets mail); committed."""
+    """An open access request received by post, with a confirmed address (so it gets mail); committed."""
     number = next(_numbers)
     body = {"type": "access", "channel": "post", "actor": SYSTEM, "email": f"sujet{number}@example.fr",
             "full_name": f"Camille Martin {number}", "account_id": account_id,
             "message": "Je souhaite une copie de mes données.", **fields}
-    reference = open_request(**body).request.reference
+    opened = open_request(**body).request
+    opened.email_confirmed_at = NOW  # its owner confirmed it (answers go only to such an address)
     db.session.commit()
-    return reference
+    return opened.reference
 
 
 def closed_request(account_id: str | None = "A1001", how: str = "complete", **fields) -> str:

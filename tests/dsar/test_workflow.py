@@ -7,17 +7,20 @@ from consent_service import clock, errors, hooks
 from consent_service.extensions import db
 from dsar.models import DsarRequest
 
-from .helpers import detail, intake, outbox, submit
+from .helpers import confirm_address, detail, intake, outbox, submit
 
 RECEIVED = dt.datetime(2027, 1, 31, 9, 0, tzinfo=dt.timezone.utc)
 
 
 @pytest.fixture
 def case(client, admin):
-    """An erasure request received by post on 31 January 2027, unverified."""
+    """An erasure request received by post on 31 January 2027, naming an account; the subject
+    confirmed the address by the e-mailed link, which (no identity block to compare it with)
+    leaves the identity to the DPO."""
     clock.set_now(RECEIVED + dt.timedelta(days=1))
-    body = intake(client, admin, received_at="2027-01-31T09:00:00Z")
+    body = intake(client, admin, received_at="2027-01-31T09:00:00Z", account_id="A1001")
     assert body.status_code == 201
+    confirm_address(client, body.get_json()["reference"])
     return body.get_json()["reference"]
 
 
@@ -53,7 +56,7 @@ def test_a_second_verification_is_409_with_the_current_status(client, admin, cas
     assert response.status_code == 409
     body = response.get_json()
     assert body["errors"] == {"current_status": ["verified"]} and "verified" in body["message"]
-    assert len(detail(client, admin, case)["events"]) == 2
+    assert [e["kind"] for e in detail(client, admin, case)["events"]] == ["received", "email_confirmed", "verified"]
 
 
 def test_body_errors_come_before_the_conflict(client, admin, case):
@@ -227,14 +230,32 @@ def test_completion_carries_the_export_link_when_there_is_one(client, admin, app
     hooks.DSAR_EXECUTORS.register(
         app, "access", lambda r, body: {"note": "Export ready.", "export_url": "http://127.0.0.1:8000/dsar/exports/tok"})
     clock.set_now(RECEIVED)
-    reference = intake(client, admin, type="access", received_at="2027-01-30T09:00:00Z",
+    reference = intake(client, admin, type="access", received_at="2027-01-30T09:00:00Z", account_id="A1001",
                        locale="en").get_json()["reference"]
+    confirm_address(client, reference)
     verified(client, admin, reference)
     assert act(client, admin, reference, "execute").get_json()["export_url"].endswith("/dsar/exports/tok")
     act(client, admin, reference, "complete", summary="Here is your data.")
     mail = outbox("dominique@example.fr")[-1]
     assert "has been handled" in mail.subject
     assert "http://127.0.0.1:8000/dsar/exports/tok" in mail.text and 'href="http://127.0.0.1:8000/dsar/exports/tok"' in mail.html
+
+
+def test_no_answer_goes_to_an_address_nobody_confirmed(client, admin, app):
+    """The DPO typed the address of a request received by post and verified the identity by
+    document; the address itself was never confirmed: a typo must not carry an export link
+    to a stranger. The timeline says the answer was not e-mailed."""
+    hooks.DSAR_EXECUTORS.register(
+        app, "access", lambda r, body: {"note": "Export ready.", "export_url": "http://127.0.0.1:8000/dsar/exports/tok"})
+    clock.set_now(RECEIVED)
+    reference = intake(client, admin, type="access", received_at="2027-01-30T09:00:00Z").get_json()["reference"]
+    verified(client, admin, reference)
+    act(client, admin, reference, "execute")
+    act(client, admin, reference, "complete", summary="Here is your data.")
+    sent = outbox("dominique@example.fr")
+    assert [m.subject.split(":")[-1].strip() for m in sent] == ["confirmez votre adresse"]  # the link only
+    assert not any("/dsar/exports/" in m.text for m in sent)
+    assert detail(client, admin, reference)["events"][-1]["kind"] == "answer_withheld"
 
 
 def test_two_concurrent_transitions_cannot_both_win(client, admin, case):

@@ -1,0 +1,260 @@
+"""Hostile input turned into the contract's errors before any view runs (docs/api.md, "What
+the service accepts").
+
+One ``before_request`` hook reads every JSON body once with a parser that cannot be pushed
+into a crash, and checks query strings and form fields; one URL converter keeps path
+integers inside the range of the columns they look up. So no view, schema or query ever
+meets text PostgreSQL cannot store, a number Python refuses to convert, or a document deep
+enough to exhaust the stack:
+
+- a body that is not UTF-8 or not JSON (``NaN`` and ``Infinity`` included) → 400;
+- nesting deeper than :data:`MAX_DEPTH` → 400;
+- a string or key holding a lone surrogate (``"\\ud800"``) or U+0000 → 422 naming the field
+  (400 when the whole body is that string);
+- a number longer than :data:`MAX_NUMBER_CHARS` characters, an integer outside 64 bits or a
+  float that overflows → 422 naming the field;
+- U+0000 in a query parameter or form field → 422 naming it under ``/v1``, 400 elsewhere;
+- ``<int:…>`` path segments above :data:`MAX_PATH_INT` → 404 (no such resource).
+"""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from flask import Flask, request
+from werkzeug import exceptions as werkzeug_exceptions
+from werkzeug.routing import IntegerConverter
+
+from .errors import BadRequest, Invalid
+
+MAX_DEPTH = 32
+MAX_NUMBER_CHARS = 32
+INT64 = 2**63
+MAX_PATH_INT = 2**31 - 1  # the service's integer keys are 32-bit (PostgreSQL integer)
+MAX_REPORTED = 20  # field errors listed at most; the first ones are enough to fix the client
+
+NOT_UNICODE = "Not valid Unicode text (a lone surrogate)."
+NUL = "The character U+0000 is not allowed."
+KEY_NOT_UNICODE = "This key is not valid Unicode text, or holds U+0000."
+TOO_LONG_NUMBER = f"Numbers have at most {MAX_NUMBER_CHARS} characters."
+OUT_OF_RANGE = "Integers must fit in 64 bits (from -2^63 to 2^63-1)."
+NOT_FINITE = "This number is too large."
+
+RULES = {
+    "body": "JSON bodies are UTF-8 JSON (RFC 8259; no NaN or Infinity) of at most 64 KiB.",
+    "max_depth": MAX_DEPTH,
+    "max_number_chars": MAX_NUMBER_CHARS,
+    "integers": "from -2^63 to 2^63-1",
+    "strings": "valid Unicode (no lone surrogate) without U+0000, in bodies, query parameters and form fields",
+    "path_integers": f"from 0 to {MAX_PATH_INT}; larger names no resource (404)",
+}
+
+
+class _Oversized:
+    """A number literal the parser kept as text: reported as a field error, never converted."""
+
+    __slots__ = ("problem",)
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+
+def _parse_int(text: str) -> int | _Oversized:
+    if len(text) > MAX_NUMBER_CHARS:
+        return _Oversized(TOO_LONG_NUMBER)
+    value = int(text)
+    return value if -INT64 <= value < INT64 else _Oversized(OUT_OF_RANGE)
+
+
+def _parse_float(text: str) -> float | _Oversized:
+    if len(text) > MAX_NUMBER_CHARS:
+        return _Oversized(TOO_LONG_NUMBER)
+    value = float(text)
+    return value if math.isfinite(value) else _Oversized(NOT_FINITE)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return NUL
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return NOT_UNICODE
+    return None
+
+
+def _printable_key(key: str) -> str:
+    return key.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")[:100]
+
+
+def scan(document: Any) -> tuple[int, dict[tuple, str]]:
+    """The document's depth and its problems by path (iteratively: no recursion to exhaust)."""
+    problems: dict[tuple, str] = {}
+    deepest = 0
+    stack: list[tuple[Any, tuple, int]] = [(document, (), 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, dict):
+            depth += 1
+            deepest = max(deepest, depth)
+            for key, inner in value.items():
+                if _text_problem(key):
+                    problems[path + (_printable_key(key),)] = KEY_NOT_UNICODE
+                    continue
+                stack.append((inner, path + (key,), depth))
+        elif isinstance(value, list):
+            depth += 1
+            deepest = max(deepest, depth)
+            stack.extend((inner, path + (index,), depth) for index, inner in enumerate(value))
+        elif isinstance(value, str):
+            problem = _text_problem(value)
+            if problem:
+                problems[path] = problem
+        elif isinstance(value, _Oversized):
+            problems[path] = value.problem
+        if deepest > MAX_DEPTH:
+            break
+    return deepest, problems
+
+
+def _bad_request(message: str) -> Exception:
+    """400 in the family of the answer: the API's error, or a page's HTTP error (rendered
+    without ending the transaction a signed-in page still reads its user from)."""
+    if request and request.path.startswith("/v1"):
+        return BadRequest(message)
+    return werkzeug_exceptions.BadRequest(message)
+
+
+def loads(data: bytes) -> Any:
+    """Parse a JSON body under the rules above; raises :class:`BadRequest` (400) or :class:`Invalid` (422)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _bad_request("The body is not valid UTF-8.") from None
+    try:
+        document = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise _bad_request(f"The body is nested deeper than {MAX_DEPTH} levels.") from None
+    except ValueError:  # JSONDecodeError and NaN/Infinity
+        raise _bad_request("The body is not valid JSON.") from None
+    depth, problems = scan(document)
+    if depth > MAX_DEPTH:
+        raise _bad_request(f"The body is nested deeper than {MAX_DEPTH} levels.")
+    if problems:
+        if () in problems:
+            raise _bad_request(f"The body is not acceptable: {problems[()]}")
+        # by location, as webargs reports them (errors.py unwraps it; a lone field called
+        # "cookies" or "json" must not be taken for a location)
+        if not request.path.startswith("/v1"):
+            raise werkzeug_exceptions.BadRequest("Some values cannot be accepted.")
+        raise Invalid("Some values cannot be accepted.", {"json": _nested(problems)})
+    return document
+
+
+def acceptable(data: bytes) -> Any | None:
+    """The document when :func:`loads` would accept ``data``, else None: for handlers in front
+    of Flask (cookies/hot.py), which then hand the request to Flask to answer the error."""
+    try:
+        document = json.loads(data.decode("utf-8"), parse_int=_parse_int, parse_float=_parse_float,
+                              parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+    depth, problems = scan(document)
+    return None if depth > MAX_DEPTH or problems else document
+
+
+def _nested(problems: dict[tuple, str]) -> dict:
+    """Field errors shaped like the schemas' (nested by field, list items by index)."""
+    errors: dict = {}
+    for path, problem in sorted(problems.items(), key=lambda item: [str(p) for p in item[0]])[:MAX_REPORTED]:
+        target = errors
+        for part in path[:-1]:
+            target = target.setdefault(str(part), {})
+            if not isinstance(target, dict):
+                break
+        else:
+            target[str(path[-1])] = [problem]
+    return errors
+
+
+def _check_body() -> None:
+    if not request.is_json:
+        return
+    data = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH: 413, raised here
+    if not data.strip():
+        return
+    try:
+        document = loads(data)
+    except Exception:
+        # Whatever renders the error (a page's forms read JSON bodies as form data) must not
+        # parse the refused body again: werkzeug's parse cache says "no body".
+        request._cached_json = (None, None)
+        raise
+    request._cached_json = (document, document)  # parsed once: get_json() answers from here
+
+
+def _check_fields() -> None:
+    """U+0000 in a query parameter or a form field (werkzeug already turned undecodable
+    bytes into U+FFFD there)."""
+    sources = [request.args]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        sources.append(request.form)
+    bad = sorted({name for source in sources for name, value in source.items(multi=True)
+                  if "\x00" in value or "\x00" in name})
+    if not bad:
+        return
+    if request.path.startswith("/v1"):
+        raise Invalid("Some values cannot be accepted.",
+                      {"query": {_printable_key(name): [NUL] for name in bad[:MAX_REPORTED]}})
+    raise _bad_request("A field holds a character that is not allowed.")
+
+
+def guard() -> None:
+    _check_body()
+    _check_fields()
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:…>`` limited to the range of the integer column it looks up: a larger number
+    names no resource (404 from routing) instead of reaching the database."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,  # noqa: A002
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_PATH_INT if max is None else max,
+                         signed=signed)
+
+
+def _converter_schema(converter: BoundedInt) -> dict:
+    return {"type": "integer", "minimum": 0 if not converter.signed else -MAX_PATH_INT - 1,
+            "maximum": converter.max}
+
+
+def init_app(app: Flask) -> None:
+    """Before any blueprint registers its routes: the converter must exist when they compile."""
+    from .extensions import api
+
+    app.url_map.converters["int"] = BoundedInt
+    api.register_converter(BoundedInt, _converter_schema)
+    app.before_request(guard)
+    info = api.spec.options.setdefault("info", {})
+    info["description"] = (info.get("description", "") + DESCRIPTION).strip()
+    api.spec.options["x-input-rules"] = RULES
+
+
+DESCRIPTION = f"""
+
+**What the service accepts.** Errors are JSON `{{"code", "status", "message", "errors"}}`;
+no input yields a 5xx. JSON bodies: UTF-8 JSON (no `NaN`/`Infinity`), at most 64 KiB (413),
+nested at most {MAX_DEPTH} levels (400); malformed → 400. Every string (and key) must be valid
+Unicode without U+0000: a lone surrogate such as `"\\ud800"` or U+0000 → 422 naming the field.
+Numbers: at most {MAX_NUMBER_CHARS} characters, integers within 64 bits, floats finite → else
+422 naming the field. Unknown fields → 422. Query parameters and form fields: no U+0000
+(422). Integer path segments: 0 to {MAX_PATH_INT} (a larger one names no resource: 404).
+"""
