@@ -27,6 +27,8 @@ browser:
 DEMO_DATAMAP := $(CURDIR)/instance/demo-portal/datamap.yaml
 DEMO_PREFERENCES := $(CURDIR)/preferences/catalogues/demo.yaml
 
+# E-mailed links and banner.js point at the address the demo listens on, unless set.
+run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/flask db upgrade
 	PREFERENCES_PATH=$(DEMO_PREFERENCES) $(BIN)/flask demo
@@ -37,6 +39,9 @@ run: install
 	@echo "  current policy       http://$(HOST):$(PORT)/v1/sites/espace-locataire/policy"
 	@echo "  OpenAPI              http://$(HOST):$(PORT)/v1/openapi.json"
 	@echo "  back-office          http://$(HOST):$(PORT)/backoffice/"
+	@echo "  rights form          http://$(HOST):$(PORT)/sites/espace-locataire/rights"
+	@echo "  mail (no SMTP set)   $(BIN)/flask mail list, $(BIN)/flask mail show ID, or the back-office's Courriers page"
+	@echo "  e-mailed links use   $$PUBLIC_BASE_URL"
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
 	  DATAMAP_PATH=$(DEMO_DATAMAP) PREFERENCES_PATH=$(DEMO_PREFERENCES) $(BIN)/flask worker & \

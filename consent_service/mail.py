@@ -265,6 +265,8 @@ def send_due() -> int:
 
 
 def init_app(app: Flask) -> None:
+    from .mail_cli import mail_cli  # the CLI reads this module's model: imported once both exist
     from .worker import register_job
 
     register_job(app, "mail", send_due)
+    app.cli.add_command(mail_cli)

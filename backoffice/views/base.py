@@ -43,6 +43,7 @@ NAV: list[tuple[str, str, bool]] = [
     ("backoffice.policies", "policies", False),
     ("backoffice.purges", "purges", False),
     ("backoffice.audit_trail", "audit", False),
+    ("backoffice.mail_list", "mail_title", True),
 ]
 
 # --- the guard in front of every back-office path ---------------------------------------------

@@ -68,7 +68,8 @@ def _request_page(reference: str, errors: dict | None = None, failed: str | None
         "backoffice/request.html", r=found, mails=mails, overdue=dsar_services.is_overdue(found),
         is_open=dsar_services.is_open(found), offered=cases.offered_actions(found), types=TYPES,
         methods=VERIFICATION_METHODS, grounds=REJECTION_GROUNDS, rows=range(forms.CHANGE_ROWS),
-        errors=errors or {}, failed=failed, values=values or {}, can_act=current_user.can_act), code
+        errors=errors or {}, failed=failed, values=values or {}, can_act=current_user.can_act,
+        can_read_mail=current_user.can_act), code
 
 
 @bp.get("/requests/<string:reference>")

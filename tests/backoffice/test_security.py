@@ -19,7 +19,8 @@ def _backoffice_rules(app):
 
 
 def _url(rule, reference="DSAR-2027-AAAAAAAA"):
-    values = {name: reference if name == "reference" else "x1" for name in rule.arguments}
+    values = {name: reference if name == "reference" else "1" if f"<int:{name}>" in rule.rule else "x1"
+              for name in rule.arguments}
     path = rule.rule
     for name, value in values.items():
         path = re.sub(rf"<(?:[^:<>]+:)?{name}>", value, path)

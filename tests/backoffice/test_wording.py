@@ -29,7 +29,7 @@ def _visible(page: str) -> str:
     """The text a reader sees: no tags, no attribute values, no <code> (ids, hashes, cookie names)."""
     page = re.sub(r"(?s)<(script|style|code)\b.*?</\1>", " ", page)
     # Words quoted in their own language (the subject of a mail sent in English) are marked so.
-    page = re.sub(r'(?s)<(span|a|q)\b[^>]*\blang="[a-z]{2}"[^>]*>.*?</\1>', " ", page)
+    page = re.sub(r'(?s)<(?!html)(\w+)\b[^>]*\blang="[a-z]{2}"[^>]*>.*?</\1>', " ", page)
     page = re.sub(r"(?s)<title>.*?</title>", " ", page)
     return html.unescape(re.sub(r"<[^>]+>", " ", page))
 
@@ -122,6 +122,13 @@ def _pages(state) -> list[str]:
              "/backoffice/policies", "/backoffice/policies/espace-locataire", "/backoffice/purges",
              f"/backoffice/purges/{state['purge']}", "/backoffice/audit"]
     paths += [f"/backoffice/requests/{reference}" for reference in state["refs"].values()]
+    from consent_service.mail import OutboxMessage
+
+    mails = db.session.execute(db.select(OutboxMessage.id)).scalars().all()
+    failed = db.session.get(OutboxMessage, mails[0])
+    failed.status, failed.last_error, failed.attempts = "failed", "SMTPRecipientsRefused", 5
+    db.session.commit()
+    paths += ["/backoffice/mail", "/backoffice/mail?status=failed"] + [f"/backoffice/mail/{i}" for i in mails]
     return paths
 
 
