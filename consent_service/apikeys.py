@@ -6,29 +6,33 @@ import functools
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 from flask import g, request
 from sqlalchemy import JSON, String, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import clock
-from .errors import fail
-from .extensions import db
+from .errors import Forbidden, Unauthorized
+from .extensions import Model, db
 from .types import UTCDateTime
 
 SCOPES = ("sites:admin", "consents:read", "accounts:write", "dsar:admin", "dsar:inbound", "metrics:read")
 KEY_PREFIX = "csk"
 LAST_USE_GRANULARITY = dt.timedelta(seconds=60)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-class ApiKey(db.Model):
+class ApiKey(Model):
     __tablename__ = "api_keys"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     lookup: Mapped[str] = mapped_column(String(16), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64))
-    scopes: Mapped[list] = mapped_column(JSON)
+    scopes: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -65,7 +69,7 @@ def revoke_key(name: str) -> bool:
     result = db.session.execute(
         update(ApiKey).where(ApiKey.name == name, ApiKey.revoked_at.is_(None)).values(revoked_at=clock.now())
     )
-    return result.rowcount > 0
+    return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE: a CursorResult
 
 
 def _parse_bearer() -> str | None:
@@ -82,7 +86,7 @@ def authenticate(key: str) -> ApiKey | None:
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != 16:
         hmac.compare_digest(_hash(key), _hash(""))  # same work whether or not the shape is right
         return None
-    found = db.session.execute(
+    found: ApiKey | None = db.session.execute(
         db.select(ApiKey).where(ApiKey.lookup == parts[1], ApiKey.revoked_at.is_(None))
     ).scalar_one_or_none()
     expected = found.key_hash if found else _hash("")
@@ -101,16 +105,16 @@ def _record_use(api_key: ApiKey) -> None:
         connection.execute(update(ApiKey).where(ApiKey.id == api_key.id).values(last_used_at=now))
 
 
-def current_key(*scopes: str) -> ApiKey | None:
-    """The request's key if it holds one of ``scopes``; aborts 401/403 otherwise."""
+def current_key(*scopes: str) -> ApiKey:
+    """The request's key if it holds one of ``scopes``; raises 401/403 otherwise."""
     token = _parse_bearer()
     if token is None:
-        fail(401, "An API key is required (Authorization: Bearer <key>).")
+        raise Unauthorized("An API key is required (Authorization: Bearer <key>).")
     api_key = authenticate(token)
     if api_key is None:
-        fail(401, "The API key is not valid.")
+        raise Unauthorized("The API key is not valid.")
     if not set(scopes) & set(api_key.scopes):
-        fail(403, f"This key lacks the scope {' or '.join(scopes)}.")
+        raise Forbidden(f"This key lacks the scope {' or '.join(scopes)}.")
     g.api_key_name = api_key.name
     return api_key
 
@@ -124,17 +128,17 @@ def optional_key(*scopes: str) -> bool:
     return api_key is not None and bool(set(scopes) & set(api_key.scopes))
 
 
-def require_scope(*scopes: str):
+def require_scope(*scopes: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorator: the view needs a key holding one of ``scopes``."""
 
-    def decorator(view):
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(view)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             current_key(*scopes)
             return view(*args, **kwargs)
 
-        doc = getattr(wrapper, "_apidoc", {})
-        wrapper._apidoc = doc
+        doc: dict[str, Any] = getattr(wrapper, "_apidoc", {})
+        wrapper.__dict__["_apidoc"] = doc  # flask-smorest's documentation slot
         doc.setdefault("manual_doc", {}).update({"security": [{"bearerAuth": []}], "x-scopes": list(scopes)})
         return wrapper
 

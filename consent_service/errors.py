@@ -119,7 +119,7 @@ def wants_json() -> bool:
     return best == "application/json" and not request.accept_mimetypes.accept_html
 
 
-def _flatten(messages):
+def _flatten(messages: Any) -> Any:
     """webargs nests errors by location; callers want them per field."""
     if isinstance(messages, dict) and len(messages) == 1:
         (location, inner), = messages.items()
@@ -128,8 +128,8 @@ def _flatten(messages):
     return messages
 
 
-def error_body(code: int, message: str | None = None, errors=None) -> dict:
-    body = {"code": code, "status": HTTPStatus(code).phrase}
+def error_body(code: int, message: str | None = None, errors: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "status": HTTPStatus(code).phrase}
     if message:
         body["message"] = message
     if errors:
@@ -137,7 +137,8 @@ def error_body(code: int, message: str | None = None, errors=None) -> dict:
     return body
 
 
-def json_error(code: int, message: str | None = None, errors=None, headers=None):
+def json_error(code: int, message: str | None = None, errors: Any = None,
+               headers: Mapping[str, str] | None = None) -> Response:
     response = jsonify(error_body(code, message, errors))
     response.status_code = code
     for name, value in (headers or {}).items():
@@ -145,7 +146,7 @@ def json_error(code: int, message: str | None = None, errors=None, headers=None)
     return response
 
 
-def _http_error(err: http.HTTPException):
+def _http_error(err: http.HTTPException) -> Response | tuple[str, int, dict[str, str]]:
     code = err.code or 500
     headers = dict(err.get_headers()) if code == 405 or code == 429 else {}
     headers.pop("Content-Type", None)
@@ -176,7 +177,7 @@ def _service_error(err: ServiceError) -> Response | tuple[str, int, dict[str, st
     return html, err.code, headers
 
 
-def _retry_after(err) -> int:
+def _retry_after(err: http.HTTPException) -> int:
     limit = getattr(err, "limit", None)
     try:
         return int(limit.limit.get_expiry()) if limit is not None else 60
@@ -184,7 +185,7 @@ def _retry_after(err) -> int:
         return 60
 
 
-def _database_unavailable(err: Exception):
+def _database_unavailable(err: Exception) -> Response | tuple[str, int]:
     db.session.rollback()
     log.error("database unavailable: %s", type(err).__name__)
     if wants_json():
@@ -192,7 +193,7 @@ def _database_unavailable(err: Exception):
     return render_template("error.html", code=503, status="Service Unavailable", message=None), 503
 
 
-def _unexpected(err: Exception):
+def _unexpected(err: Exception) -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     if isinstance(err, http.HTTPException):
         return _http_error(err)
     if isinstance(err, (OperationalError,)) or (isinstance(err, DBAPIError) and err.connection_invalidated):
@@ -207,7 +208,7 @@ def _unexpected(err: Exception):
     return _http_error(http.InternalServerError())
 
 
-def _refuse_control_characters_in_paths():
+def _refuse_control_characters_in_paths() -> None:
     """A path segment with NUL or control characters names no resource (and PostgreSQL
     refuses NUL in text), so it is answered before any view or query sees it."""
     for value in (request.view_args or {}).values():

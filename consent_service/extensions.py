@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from flask import request
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, Response, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event, exc
+from sqlalchemy import Engine, MetaData, event, exc
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -42,7 +44,7 @@ class _SQLAlchemy(SQLAlchemy):
     ``pool_recycle`` also retires connections after ``POOL_RECYCLE_SECONDS``.
     """
 
-    def _make_engine(self, bind_key, options, app):
+    def _make_engine(self, bind_key: str | None, options: dict[str, Any], app: Flask) -> Engine:
         ping = options.pop("pool_pre_ping", False)
         if ping:
             options.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
@@ -52,13 +54,13 @@ class _SQLAlchemy(SQLAlchemy):
         return engine
 
 
-def _ping_after_idle(engine) -> None:
+def _ping_after_idle(engine: Engine) -> None:
     @event.listens_for(engine, "checkin")
-    def _checked_in(dbapi_connection, record):
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
         record.info["idle_since"] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
-    def _checked_out(dbapi_connection, record, proxy):
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         idle_since = record.info.get("idle_since")
         if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
             return  # a new connection, or one used a moment ago
@@ -75,13 +77,13 @@ class LazySessionInterface(SecureCookieSessionInterface):
     path, so nothing answered elsewhere depends on it, even when an extension's hook (Flask-Login's
     remember-cookie check) looked at the empty session. Shared caches keep the public answers."""
 
-    def open_session(self, app, request):
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if app.secret_key and ("HTTP_COOKIE" not in request.environ
                                or not request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()
         return super().open_session(app, request)
 
-    def save_session(self, app, session, response) -> None:
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         if not session.modified and not _under(request.path, self.get_cookie_path(app)):
             return
         super().save_session(app, session, response)
@@ -92,12 +94,13 @@ def _under(path: str, prefix: str) -> bool:
     return not prefix or path == prefix or path.startswith(prefix + "/")
 
 
-def cached_ensure_sync(ensure_sync):
+def cached_ensure_sync(ensure_sync: Callable[[Callable[..., Any]], Callable[..., Any]]
+                       ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``Flask.ensure_sync`` remembered per callable: Flask and flask-smorest call it for every
     hook and view layer of every request, and each call inspects the callable's code flags."""
-    seen: dict = {}
+    seen: dict[Callable[..., Any], Callable[..., Any]] = {}
 
-    def cached(func):
+    def cached(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return seen[func]
         except KeyError:
@@ -112,6 +115,10 @@ def cached_ensure_sync(ensure_sync):
 
 
 db = _SQLAlchemy(model_class=Base)
+if TYPE_CHECKING:
+    Model = Base  # what type checkers see of db.Model: the typed declarative base it is built on
+else:
+    Model = db.Model
 migrate = Migrate()
 api = Api()
 # X-RateLimit-* and Retry-After come from ratelimit.limit_headers, shared by the hot paths.

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from marshmallow import ValidationError, fields, validate
+
+from .clock import rfc3339
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
@@ -16,20 +19,20 @@ class CleanString(fields.String):
     character is refused.
     """
 
-    def __init__(self, *, max_length: int = 200, min_length: int = 0, multiline: bool = False, **kwargs):
+    def __init__(self, *, max_length: int = 200, min_length: int = 0, multiline: bool = False, **kwargs: Any) -> None:
         self._pattern = _CONTROL if multiline else _CONTROL_ONE_LINE
         validators = list(kwargs.pop("validate", []) or [])
         validators.insert(0, validate.Length(min=min_length, max=max_length))
         super().__init__(validate=validators, **kwargs)
 
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text: str = super()._deserialize(value, attr, data, **kwargs)
         if self._pattern.search(text):
             raise ValidationError("Control characters are not allowed.")
         return text
 
 
-def identifier(max_length: int = 64, **kwargs) -> CleanString:
+def identifier(max_length: int = 64, **kwargs: Any) -> CleanString:
     """Opaque ids: letters, digits, ``_`` and ``-``."""
     extra = list(kwargs.pop("validate", []) or [])
     pattern = validate.Regexp(r"^[A-Za-z0-9_-]+$", error="Use letters, digits, '_' or '-'.")
@@ -47,7 +50,7 @@ def account_id_is_valid(value: str) -> bool:
 class StrictBoolean(fields.Boolean):
     """Only JSON ``true`` and ``false``; ``"yes"`` or ``1`` are refused rather than guessed."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
@@ -56,11 +59,9 @@ class StrictBoolean(fields.Boolean):
 class Rfc3339(fields.String):
     """A UTC time written as the contract wants it: ``2027-01-31T09:00:00Z``."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("metadata", {}).setdefault("format", "date-time")
         super().__init__(**kwargs)
 
-    def _serialize(self, value, attr, obj, **kwargs):
-        from .clock import rfc3339
-
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return rfc3339(value) if value is not None else None

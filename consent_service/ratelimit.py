@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, Response, current_app
-from flask_limiter import RequestLimit
+from flask_limiter import RequestLimit, RouteLimit
 
 from .extensions import limiter
 
+P = ParamSpec("P")
+R = TypeVar("R")
 _UNUSED_WHEN_OFF = "1000000 per second"  # never applied: exempt_when wins, but Flask-Limiter still parses it
 
 
@@ -17,7 +19,7 @@ def _is_off(setting: str) -> bool:
     return str(current_app.config.get(setting, "")).strip().lower() == "off"
 
 
-def limit_from_config(setting: str, **kwargs):
+def limit_from_config(setting: str, **kwargs: Any) -> RouteLimit:
     """A Flask-Limiter decorator whose limit is the config value ``setting`` (or ``off``)."""
 
     def value() -> str:
@@ -32,7 +34,7 @@ class RouteLimits:
     both through Flask-Limiter's public ``limit`` decorator, so both paths share counters (the
     scope is the route's endpoint) and headers (``limit_headers``)."""
 
-    def __init__(self, endpoint: str, *settings: str):
+    def __init__(self, endpoint: str, *settings: str) -> None:
         self.endpoint = endpoint
         self.settings = settings
         self._decorators = [limit_from_config(setting) for setting in settings]
@@ -44,7 +46,7 @@ class RouteLimits:
         gate.__qualname__ = gate.__name__ = f"hot_gate_{endpoint.replace('.', '_')}"
         self._gate = self.decorate(gate)
 
-    def decorate(self, view):
+    def decorate(self, view: Callable[P, R]) -> Callable[P, R]:
         for decorator in reversed(self._decorators):
             view = decorator(view)
         return view

@@ -37,10 +37,10 @@ def generate() -> str:
 
 def for_environ(environ: MutableMapping[str, Any]) -> str:
     """The request's id: the caller's when sane, else a new one; the same on every call."""
-    found = environ.get(ENVIRON_KEY)
+    found: str | None = environ.get(ENVIRON_KEY)
     if found is None:
         incoming = environ.get(_INCOMING)
-        found = incoming if is_sane(incoming) else generate()
+        found = incoming if incoming is not None and is_sane(incoming) else generate()
         environ[ENVIRON_KEY] = found
     return found
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import functools
 import json
+from typing import Any
 
 from flask import current_app
 from itsdangerous import BadData, BadSignature, Signer, URLSafeSerializer, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
 
 
-def _compact(obj) -> bytes:
+def _compact(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":"), sort_keys=True).encode()
 
 
@@ -20,12 +21,12 @@ class CanonicalMixin:
     one-character changes to a token would still verify.
     """
 
-    def loads(self, s, *args, **kwargs):
+    def loads(self, s: str | bytes, *args: Any, **kwargs: Any) -> Any:
         text = s.decode("ascii", "replace") if isinstance(s, bytes) else str(s)
         for segment in text.split("."):
             if segment and base64_encode(base64_decode(segment)).decode("ascii") != segment:
                 raise BadSignature("token is not canonically encoded")
-        return super().loads(s, *args, **kwargs)
+        return super().loads(s, *args, **kwargs)  # type: ignore[misc]  # a mixin: the serializer is next in the MRO
 
 
 class _KeyCachingSigner(Signer):
@@ -33,9 +34,9 @@ class _KeyCachingSigner(Signer):
     every check; it depends on nothing else, so it is derived once per secret (the consent
     cookies are signed and checked on the hot paths)."""
 
-    def derive_key(self, secret_key=None) -> bytes:
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
         secret = self.secret_keys[-1] if secret_key is None else secret_key
-        derived = self.__dict__.setdefault("_derived", {})
+        derived: dict[str | bytes, bytes] = self.__dict__.setdefault("_derived", {})
         if secret not in derived:
             derived[secret] = super().derive_key(secret)
         return derived[secret]
@@ -46,13 +47,13 @@ class ReadableSerializer(CanonicalMixin, URLSafeSerializer):
 
     signer = _KeyCachingSigner
 
-    def dump_payload(self, obj) -> bytes:
+    def dump_payload(self, obj: Any) -> bytes:
         return base64_encode(_compact(obj))
 
-    def make_signer(self, salt=None):
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
         # One signer per salt, reused: a signer keeps no state between calls.
         salt = self.salt if salt is None else salt
-        signers = self.__dict__.setdefault("_signers", {})
+        signers: dict[str | bytes | None, Signer] = self.__dict__.setdefault("_signers", {})
         if salt not in signers:
             signers[salt] = super().make_signer(salt)
         return signers[salt]
