@@ -44,6 +44,14 @@ class SealList(Schema):
     items = fields.List(fields.Nested(SealOut))
 
 
+class BundleOut(Schema):
+    banner_hash = fields.String()
+    bundle_id = fields.String()
+    first_served_at = fields.String()
+    last_served_at = fields.String()
+    body = fields.String(metadata={"description": "The bundle exactly as served (its SHA-256 is banner_hash)."})
+
+
 class PathStep(Schema):
     side = fields.String()
     hash = fields.String()

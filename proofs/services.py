@@ -11,7 +11,7 @@ from consent_service.errors import Conflict, NotFound
 from consent_service.extensions import db
 
 from . import merkle, verify
-from .models import ProofVerification, Seal, SealLeaf
+from .models import BannerBundle, ProofVerification, Seal, SealLeaf
 from .sources import CONSENTS, leaf_of
 
 SEALS, LEAVES, RUNS = Seal.__table__, SealLeaf.__table__, ProofVerification.__table__
@@ -40,6 +40,20 @@ def recent_seals(limit: int) -> list[Seal]:
 def latest_seal() -> dict[str, Any] | None:
     seals = list_seals(limit=1)
     return seals[0] if seals else None
+
+
+def bundle(banner_hash: str) -> BannerBundle:
+    """A served banner.js bundle, by the hash a proof names."""
+    found = db.session.get(BannerBundle, banner_hash)
+    if found is None:
+        raise NotFound("No banner bundle with that hash was served.")
+    return found
+
+
+def bundle_json(found: BannerBundle) -> dict[str, Any]:
+    return {"banner_hash": found.banner_hash, "bundle_id": found.bundle_id,
+            "first_served_at": clock.rfc3339(found.first_served_at),
+            "last_served_at": clock.rfc3339(found.last_served_at), "body": found.body}
 
 
 def inclusion(consent_id: str) -> dict[str, Any]:

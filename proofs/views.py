@@ -21,6 +21,15 @@ def seals(query):
     return {"items": services.list_seals(query.get("since"), query.get("before"), query["limit"])}
 
 
+@proofs_blp.route("/proofs/bundles/<string:banner_hash>", methods=["GET"])
+@apikeys.require_scope("consents:read")
+@proofs_blp.response(200, schemas.BundleOut)
+def bundle(banner_hash):
+    """A banner.js bundle this service served, by the ``banner_hash`` a proof names: its text
+    and when it was first and last served."""
+    return services.bundle_json(services.bundle(banner_hash))
+
+
 @proofs_blp.route("/consents/<string:consent_id>/inclusion", methods=["GET"])
 @proofs_blp.response(200, schemas.InclusionOut)
 @proofs_blp.alt_response(409, description="Not sealed yet: try again after the next seal.")

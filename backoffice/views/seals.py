@@ -2,9 +2,10 @@
 (queued here, run by the worker: docs/proofs.md)."""
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, url_for
+from flask import Response, abort, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
+from consent_service.errors import NotFound
 from consent_service.extensions import db
 from proofs import services as seal_services
 from proofs.verify import PROBLEMS
@@ -65,6 +66,18 @@ def seals():
                            recent=recent, finished=finished, waiting=waiting, problem=problem,
                            interval=current_app.config["SEAL_INTERVAL_SECONDS"],
                            journal=bool(current_app.config["SEAL_JOURNAL"]))
+
+
+@bp.get("/bundles/<string:banner_hash>")
+def banner_bundle(banner_hash):
+    """The banner.js a proof names, exactly as it was served, to download."""
+    try:
+        found = seal_services.bundle(banner_hash)
+    except NotFound:
+        abort(404)
+    response = Response(found.body, mimetype="text/javascript")
+    response.headers["Content-Disposition"] = f'attachment; filename="banner-{found.banner_hash[:12]}.js"'
+    return response
 
 
 @bp.post("/seals/verify")

@@ -1,11 +1,13 @@
 """The back-office's seal page: the latest seal, the last verification, « Vérifier les preuves »."""
 from __future__ import annotations
 
+import hashlib
 import html as markup
 
 import sqlalchemy as sa
 
-from proofs import jobs
+from cookies import pages
+from proofs import bundles, jobs
 from proofs.models import ProofVerification
 
 from ..backoffice.conftest import HTML
@@ -85,3 +87,19 @@ def test_the_proof_page_shows_the_banner_hash(dpo_client, bo, api_key):
     execute("UPDATE consent_records SET banner_hash = :h WHERE consent_id = :id", h="ab" * 32, id=consent_id)
     html = dpo_client.get(f"/backoffice/proofs/{consent_id}", headers=HTML).get_data(as_text=True)
     assert "Empreinte du bandeau servi" in html and "ab" * 32 in html
+
+
+def test_the_proof_page_links_to_the_banner_exactly_as_served(dpo_client, bo, api_key):
+    visitor = bo.test_client()
+    site = make_site(visitor, api_key("sites:admin"))
+    bundles.forget()
+    served = visitor.get("/banner.js").data
+    banner_hash = hashlib.sha256(served).hexdigest()
+    bundle_id = bundles.stamp(pages.BANNER_SOURCE.read_text(encoding="utf-8")).bundle_id
+    consent_id = decide(visitor, site, banner=bundle_id).get_json()["consent_id"]
+    html = dpo_client.get(f"/backoffice/proofs/{consent_id}", headers=HTML).get_data(as_text=True)
+    assert f"/backoffice/bundles/{banner_hash}" in html
+    download = dpo_client.get(f"/backoffice/bundles/{banner_hash}", headers=HTML)
+    assert download.data == served and "attachment" in download.headers["Content-Disposition"]
+    assert dpo_client.get(f"/backoffice/bundles/{'0' * 64}", headers=HTML).status_code == 404
+    assert bo.test_client().get(f"/backoffice/bundles/{banner_hash}", headers=HTML).status_code == 302

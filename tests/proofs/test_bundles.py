@@ -105,3 +105,14 @@ def test_the_real_banner_is_served_stamped_with_its_bundle_id(client):
     assert text.count(bundles.PLACEHOLDER) == 1
     served = client.get("/banner.js").data.decode()
     assert bundles.PLACEHOLDER not in served and f"'{bundles.stamp(text).bundle_id}'" in served.replace('"', "'")
+
+
+def test_a_bundle_is_given_back_by_its_hash_to_a_reader(client, api_key, banner):
+    served = client.get("/banner.js").data
+    banner_hash = hashlib.sha256(served).hexdigest()
+    reader = api_key("consents:read")
+    body = client.get(f"/v1/proofs/bundles/{banner_hash}", headers=reader).get_json()
+    assert hashlib.sha256(body["body"].encode()).hexdigest() == banner_hash == body["banner_hash"]
+    assert client.get(f"/v1/proofs/bundles/{'0' * 64}", headers=reader).status_code == 404
+    assert client.get(f"/v1/proofs/bundles/{banner_hash}").status_code == 401
+    assert client.get(f"/v1/proofs/bundles/{banner_hash}", headers=api_key("sites:admin")).status_code == 403
