@@ -28,7 +28,7 @@ def _at(days_ago: int) -> dt.datetime:
 
 def _subscribe(account_id: str, billing: dt.date, days_before: int, themes: dict[str, bool]) -> None:
     """Direct debit, then paperless asked ``days_before`` calendar days before ``billing``."""
-    asked = dt.datetime.combine(billing - dt.timedelta(days=days_before), dt.time(9), tzinfo=dt.timezone.utc)
+    asked = dt.datetime.combine(billing - dt.timedelta(days=days_before), dt.time(9), tzinfo=dt.UTC)
     services.set_direct_debit(account_id, PORTAL, True, now=asked - dt.timedelta(days=1))
     services.start_paperless(account_id, PORTAL, billing, now=asked)
     if themes:

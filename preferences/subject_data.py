@@ -70,11 +70,13 @@ def _changes(account_id: str) -> Iterator[dict[str, Any]]:
 def erase_account(account_id: str) -> dict[str, int]:
     """Delete the account's preferences, then its history (in this order: a change being made
     holds the preferences row, so the history is read after it committed)."""
-    counts = {"account_preferences": db.session.execute(
-        delete(AccountPreferences).where(AccountPreferences.account_id == account_id)).rowcount}
+    preferences = db.session.execute(delete(AccountPreferences).where(AccountPreferences.account_id == account_id)
+                                     .returning(AccountPreferences.account_id)).scalars().all()
     erased = db.session.execute(delete(PreferenceChange).where(PreferenceChange.account_id == account_id)
                                 .returning(PreferenceChange.id)).scalars().all()
-    counts["preference_changes"] = erasures.note_erased("preference", erased)  # sealed leaves stay (docs/proofs.md)
+    counts = {"account_preferences": len(preferences),
+              # sealed leaves stay (docs/proofs.md): the seals learn these rows went lawfully
+              "preference_changes": erasures.note_erased("preference", [str(i) for i in erased])}
     db.session.flush()
     return counts
 

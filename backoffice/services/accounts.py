@@ -60,7 +60,7 @@ def record(account_id: str, form: dict[str, Any], actor: str) -> list[int]:
         meta = schemas.PostalChangeIn().load({"channel": form.get("channel"), "note": form.get("note") or None,
                                               "next_billing_date": form.get("next_billing_date") or None})
     except ValidationError as err:
-        raise Refused(None, err.messages, 422) from None
+        raise Refused(None, err.normalized_messages(), 422) from None
     who = preferences.Actor.dpo(actor, meta["channel"], meta["note"])
     billing = meta["next_billing_date"]
     action = form.get("paperless", "keep")
@@ -114,10 +114,10 @@ def describe(change: PreferenceChange, catalogue: Catalogue, lang: str) -> list[
 
 def paperless_words(state: dict[str, Any], lang: str) -> str:
     """« Avis d'échéance électroniques, depuis le 10 mai 2027 »…"""
-    words = preference_texts.STATUS[state["status"]][lang]
-    effective = state.get("effective_on")
-    last = state.get("last_electronic_on")
-    if state["status"] == "ending" and last:
+    words: str = preference_texts.STATUS[state["status"]][lang]
+    effective: str | None = state.get("effective_on")
+    last: str | None = state.get("last_electronic_on")
+    if state["status"] == "ending" and last and effective:
         words += (f" le {i18n.iso_day(last, 'fr')}, papier à partir du {i18n.iso_day(effective, 'fr')}" if lang == "fr"
                   else f" on {i18n.iso_day(last, 'en')}, paper from {i18n.iso_day(effective, 'en')}")
     elif effective:

@@ -12,7 +12,6 @@ from alembic import op
 
 from preferences.models import APPEND_ONLY_DDL
 
-
 # revision identifiers, used by Alembic.
 revision = '0008_preferences'
 down_revision = '0007_operations'

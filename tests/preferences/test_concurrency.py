@@ -2,6 +2,7 @@
 (PostgreSQL, where requests really run side by side)."""
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -22,7 +23,7 @@ def postgres(backend):
 
 def _chain_holds(items: list[dict]) -> None:
     """Oldest first, each change starts from the preferences the previous one left."""
-    for previous, current in zip(items, items[1:]):
+    for previous, current in itertools.pairwise(items):
         assert current["before"] == previous["after"]
 
 
