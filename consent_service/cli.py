@@ -1,6 +1,8 @@
 """Core CLI groups: ``api-keys`` and ``worker``. Features add their own commands."""
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -82,8 +84,8 @@ def worker_status(max_age: float | None) -> None:
         raise SystemExit(1)
 
 
-def _when(moment) -> str:
-    return clock.rfc3339(moment) if moment else "never"
+def _when(moment: dt.datetime | None) -> str:
+    return clock.rfc3339(moment) or "never"
 
 
 def register_demo_loader(app: Flask, name: str, loader) -> None:

@@ -188,7 +188,7 @@ class DatabaseUrl(Kind):
             make_url(value)
         except ArgumentError:
             raise ValueError("must be a database URL such as postgresql+psycopg://user@host/db") from None
-        return value
+        return str(value)
 
     def parse(self, raw: str) -> str:
         return self.check(raw.strip())
@@ -231,16 +231,19 @@ class Setting:
 # Each line: the variable, its kind, its default, what it means. Features read app.config[name].
 SETTINGS: tuple[Setting, ...] = (
     # core
-    Setting("DATABASE_URL", DatabaseUrl(), None, "SQLAlchemy URL; PostgreSQL in production (SQLite in the instance folder when unset)", secret=True),
+    Setting("DATABASE_URL", DatabaseUrl(), None,
+            "SQLAlchemy URL; PostgreSQL in production (SQLite in the instance folder when unset)", secret=True),
     Setting("SECRET_KEY", Text(), None, "signs every token and cookie; required with PostgreSQL", secret=True),
     Setting("SECRET_KEY_FALLBACKS", Words(), [], "older keys still accepted (rotation), comma-separated", secret=True),
     Setting("PUBLIC_BASE_URL", URL, "http://127.0.0.1:8000", "base URL of e-mailed links and of banner.js"),
     Setting("TRUSTED_PROXY_HOPS", Integer(0, 10), 0, "reverse proxies that set X-Forwarded-For"),
-    Setting("RATELIMIT_STORAGE_URI", STORAGE, "memory://", "where rate-limit counters live (redis:// with several processes)", secret=True),
+    Setting("RATELIMIT_STORAGE_URI", STORAGE, "memory://",
+            "where rate-limit counters live (redis:// with several processes)", secret=True),
     Setting("CONSENT_RATE_LIMIT", RateLimit(), "600 per minute", "consent writes per client address, or off"),
     Setting("CONSENT_READ_RATE_LIMIT", RateLimit(), "off", "policy and consent-state reads per client address, or off"),
     Setting("POLICY_CACHE_SECONDS", Number(), 2.0, "how long a process keeps a site's current policy"),
-    Setting("PROMETHEUS_MULTIPROC_DIR", PATH, None, "with several gunicorn workers: where their metric counts meet (must be set in the process environment)"),
+    Setting("PROMETHEUS_MULTIPROC_DIR", PATH, None,
+            "with several gunicorn workers: where their metric counts meet (set in the process environment)"),
     Setting("LOG_FORMAT", Text(choices=("text", "json")), "text", "text, or json: one object per line with request_id"),
     # mail
     Setting("SMTP_HOST", Text(), None, "outgoing mail server; unset: mails stay in the outbox"),
@@ -271,10 +274,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PURGE_BATCH_PAUSE_SECONDS", Number(), 0.0, "pause between purge batches (tests)"),
     Setting("RETENTION_BATCH_SIZE", Integer(1), 20000, "rows per retention-sweep batch"),
     Setting("RETENTION_BATCHES_PER_PASS", Integer(1), 100, "retention batches one worker pass runs"),
-    Setting("CONSENT_PROOF_RETENTION_MONTHS", Integer(1), 60, "consent proofs are deleted this long after they were recorded"),
+    Setting("CONSENT_PROOF_RETENTION_MONTHS", Integer(1), 60,
+            "consent proofs are deleted this long after they were recorded"),
     Setting("CONSENT_OBJECTIONS_CACHE_SECONDS", Number(), 3.0, "how long a process keeps the accounts' objections"),
     Setting("ERASURE_JOURNAL", PATH, None, "append-only file recording every finished erasure (for purges replay)"),
-    Setting("PSEUDONYM_KEY", Text(), None, "key of the keyed hashes standing for account ids; never rotated", secret=True),
+    Setting("PSEUDONYM_KEY", Text(), None, "key of the keyed hashes standing for account ids; never rotated",
+            secret=True),
     # back-office
     Setting("BACKOFFICE_LOCK_AFTER", Integer(1), 5, "failed sign-ins in a row before a DPO account locks"),
     Setting("BACKOFFICE_LOCK_MINUTES", Integer(1), 15, "how long a locked account stays locked"),
@@ -401,7 +406,7 @@ def _without_password(url: str) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
-def defaults() -> dict:
+def defaults() -> dict[str, Any]:
     """Settings that are not environment variables."""
     return {
         "MAX_CONTENT_LENGTH": JSON_BODY_LIMIT,

@@ -22,14 +22,15 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from flask import Flask, Response, current_app, request
-from sqlalchemy import func
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
+from sqlalchemy import func
 
 from . import apikeys, clock, worker
 from .extensions import db
-from .mail import STATUSES as MAIL_STATUSES, OutboxMessage
+from .mail import STATUSES as MAIL_STATUSES
+from .mail import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class TimedApp:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.perf_counter()
 
-        def timed_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
+        def timed_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             HTTP_LATENCY.labels(environ.get("REQUEST_METHOD", "-"), _route(environ), status[:1] + "xx").observe(
                 time.perf_counter() - started)
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
@@ -97,7 +98,7 @@ class _Scrape:
         multiprocess_dir = self.app.config["PROMETHEUS_MULTIPROC_DIR"]
         if multiprocess_dir:
             counted = CollectorRegistry()
-            MultiProcessCollector(counted, path=multiprocess_dir)
+            MultiProcessCollector(counted, path=multiprocess_dir)  # type: ignore[no-untyped-call]
             yield from counted.collect()
         else:
             yield from PROCESS.collect()

@@ -23,9 +23,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any, cast
 
 from flask import Flask, current_app
-from sqlalchemy import Integer, String, func, or_, update
+from sqlalchemy import CursorResult, Integer, String, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -118,7 +119,13 @@ def run_due(due: Callable[[Job], bool]) -> dict[str, int]:
     for job in jobs():
         if stop_requested():
             break
-        if due(job):
+        try:
+            is_due = due(job)
+        except Exception:  # the database is away: try again next pass rather than die
+            db.session.rollback()
+            log.exception("worker job %s: its schedule could not be read", job.name)
+            continue
+        if is_due:
             done[job.name] = _run(job)
     return done
 
@@ -161,10 +168,10 @@ def _claim_job(name: str, now: dt.datetime, every: dt.timedelta) -> tuple[bool, 
                 db.session.add(WorkerJob(name=name))
         except IntegrityError:
             pass  # another worker added it first
-    claimed = db.session.execute(
+    claimed = cast("CursorResult[Any]", db.session.execute(
         update(WorkerJob).where(WorkerJob.name == name, or_(WorkerJob.last_started_at.is_(None),
                                                             WorkerJob.last_started_at <= now - every))
-        .values(last_started_at=now).execution_options(synchronize_session=False)).rowcount == 1
+        .values(last_started_at=now).execution_options(synchronize_session=False))).rowcount == 1
     last_started = db.session.execute(db.select(WorkerJob.last_started_at).where(WorkerJob.name == name)).scalar()
     db.session.commit()
     return claimed, last_started
@@ -174,7 +181,9 @@ def _record_job(name: str, count: int) -> None:
     now = clock.now()
     values = {"last_failed_at": now} if count < 0 else {"last_finished_at": now, "last_count": count}
     try:
-        if db.session.execute(update(WorkerJob).where(WorkerJob.name == name).values(**values)).rowcount == 0:
+        updated = cast("CursorResult[Any]", db.session.execute(
+            update(WorkerJob).where(WorkerJob.name == name).values(**values)))
+        if updated.rowcount == 0:
             db.session.add(WorkerJob(name=name, last_started_at=now, **values))
         db.session.commit()
     except Exception:
@@ -245,8 +254,9 @@ def run_forever(idle_seconds: float | None = None) -> None:
 
 
 def _forget_old_processes() -> None:
+    before = clock.now() - STOPPED_KEPT
     db.session.execute(db.delete(WorkerProcess).where(
-        or_(WorkerProcess.stopped_at < clock.now() - STOPPED_KEPT, WorkerProcess.last_pass_at < clock.now() - STOPPED_KEPT)))
+        or_(WorkerProcess.stopped_at < before, WorkerProcess.last_pass_at < before)))
     db.session.commit()
 
 

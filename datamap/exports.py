@@ -14,6 +14,7 @@ import json
 import tempfile
 import uuid
 import zipfile
+
 from flask import current_app
 from itsdangerous import SignatureExpired
 
@@ -145,7 +146,7 @@ def _files_section(archive: zipfile.ZipFile, store, account_id: str) -> dict:
             arcname = f"files/{store.name}/{relative}"
             archive.write(path, arcname)  # copied in chunks by zipfile
             entry = {"name": relative, "size": stat.st_size, "file": arcname,
-                     "modified": clock.rfc3339(dt.datetime.fromtimestamp(stat.st_mtime, dt.timezone.utc))}
+                     "modified": clock.rfc3339(dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC))}
             listing.append(entry)
     entries()  # the copies are written before the listing that names them
     name = f"data/{store.name}/files.json"

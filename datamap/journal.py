@@ -79,7 +79,7 @@ def entries(since: dt.date, journal: Path) -> Iterator[Entry]:
         handle = journal.open(encoding="utf-8")
     except OSError as err:
         raise JournalError(f"cannot read the erasure journal {journal}: {err.strerror}") from None
-    start = dt.datetime.combine(since, dt.time(), dt.timezone.utc)
+    start = dt.datetime.combine(since, dt.time(), dt.UTC)
     with handle:
         for number, text in enumerate(handle, 1):
             if not text.strip():

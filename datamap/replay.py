@@ -47,10 +47,10 @@ def subject_ids() -> Iterator[str]:
                 yield from connectors.subject_ids(store, table)
         else:
             yield from connectors.file_subject_ids(store)
-    for table in db.metadata.sorted_tables:
-        if "account_id" in table.c and table.name != Purge.__tablename__:
-            yield from db.session.execute(select(distinct(table.c.account_id))
-                                          .where(table.c.account_id.is_not(None))).scalars()
+    for own in db.metadata.sorted_tables:
+        if "account_id" in own.c and own.name != Purge.__tablename__:
+            yield from db.session.execute(select(distinct(own.c.account_id))
+                                          .where(own.c.account_id.is_not(None))).scalars()
 
 
 def replay(since: dt.date, dry_run: bool = False, journal: Path | None = None) -> list[Replayed]:

@@ -1,8 +1,10 @@
 """Every database test runs on SQLite and, when one answers, on PostgreSQL."""
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -30,6 +32,21 @@ _PG = _postgres_answers()
 if os.environ.get("REQUIRE_POSTGRES") == "1" and not _PG:
     raise RuntimeError(f"REQUIRE_POSTGRES=1 but no PostgreSQL answers at {PG_ADMIN_URL}")
 BACKENDS = ["sqlite"] + (["postgresql"] if _PG else [])
+
+
+@contextlib.contextmanager
+def scratch_postgres(prefix: str) -> Iterator[str]:
+    """An empty PostgreSQL database of its own (its URL), dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

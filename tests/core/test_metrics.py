@@ -14,7 +14,7 @@ from consent_service.metrics import HTTP_LATENCY, PROCESS
 
 from ..cookies.helpers import decide, make_site
 
-T0 = dt.datetime(2027, 1, 31, 9, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2027, 1, 31, 9, 0, tzinfo=dt.UTC)
 OUTSIDE = {"REMOTE_ADDR": "203.0.113.5"}
 
 

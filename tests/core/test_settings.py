@@ -116,7 +116,8 @@ def test_the_process_environment_is_read_when_no_environ_is_given(monkeypatch, t
 
 def test_defaults_follow_the_documentation(tmp_path):
     app = build(BASE, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/x.db")
-    documented = {"PUBLIC_BASE_URL": "http://127.0.0.1:8000", "MAIL_FROM": "dpo@localhost", "DPO_EMAIL": "dpo@localhost",
+    documented = {"PUBLIC_BASE_URL": "http://127.0.0.1:8000", "MAIL_FROM": "dpo@localhost",
+                  "DPO_EMAIL": "dpo@localhost",
                   "CONSENT_RATE_LIMIT": "600 per minute", "DSAR_RATE_LIMIT": "30 per hour",
                   "RATELIMIT_STORAGE_URI": "memory://", "TRUSTED_PROXY_HOPS": 0, "SMTP_HOST": None,
                   "SMTP_STARTTLS": False, "DATAMAP_PATH": None, "SECRET_KEY_FALLBACKS": [], "LOG_FORMAT": "text",
@@ -172,12 +173,12 @@ def test_no_module_reads_the_environment_but_the_settings_module():
 def test_the_digest_hour_from_the_environment_moves_the_digest(app_with):
     app = app_with(environ={"DSAR_DIGEST_HOUR": "9"})
     client = app.test_client()
-    clock.set_now(dt.datetime(2027, 1, 31, 9, 0, tzinfo=dt.timezone.utc))
+    clock.set_now(dt.datetime(2027, 1, 31, 9, 0, tzinfo=dt.UTC))
     assert client.post("/v1/dsar/requests", json={"type": "access", "email": "a@example.fr",
                                                   "full_name": "A"}).status_code == 202
-    clock.set_now(dt.datetime(2027, 2, 25, 7, 30, tzinfo=dt.timezone.utc))  # 08:30 in Paris
+    clock.set_now(dt.datetime(2027, 2, 25, 7, 30, tzinfo=dt.UTC))  # 08:30 in Paris
     assert worker.run_once()["dsar_digest"] == 0
-    clock.set_now(dt.datetime(2027, 2, 25, 8, 10, tzinfo=dt.timezone.utc))  # 09:10 in Paris
+    clock.set_now(dt.datetime(2027, 2, 25, 8, 10, tzinfo=dt.UTC))  # 09:10 in Paris
     assert worker.run_once()["dsar_digest"] == 1
 
 

@@ -19,7 +19,7 @@ from consent_service.mail import OutboxMessage, queue_mail
 
 from ..dsar.helpers import SmtpSink
 
-T0 = dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.UTC)
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -155,3 +155,12 @@ def test_sigterm_finishes_the_mail_in_hand_hands_back_the_others_and_exits_0(app
     assert all(row.attempts == 0 for row in rows if row not in sent)
     process_row, = worker.status()[0]
     assert process_row.stopped_at is not None
+
+
+def test_a_schedule_that_cannot_be_read_skips_the_job_for_this_pass(app, calls):
+    def unreadable(job):
+        if job.name == "hourly":
+            raise RuntimeError("database away")
+        return True
+
+    assert list(worker.run_due(unreadable)) == ["every_pass", "daily"]

@@ -11,12 +11,10 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from consent_service import create_app
+from consent_service import apikeys, create_app
 from consent_service.extensions import db
-from cookies.models import VisitorLink
-from datamap import journal
 
-from ..conftest import PG_ADMIN_URL, TEST_CONFIG
+from ..conftest import TEST_CONFIG, scratch_postgres
 from .conftest import DATAMAP, NOW, PORTAL
 from .helpers import consent_for, run_worker
 
@@ -37,12 +35,8 @@ def purge_all(client, api_key, *accounts: str) -> list[str]:
 
 
 @pytest.fixture
-def journaled(app_with_journal):
-    return app_with_journal
-
-
-@pytest.fixture
-def app_with_journal(app, tmp_path):
+def journaled(app, tmp_path):
+    """The data-map app writing its erasure journal into the test's folder."""
     app.config["ERASURE_JOURNAL"] = str(tmp_path / "erasures.jsonl")
     return app
 
@@ -110,12 +104,14 @@ def residue(engine: sa.Engine, root, account_id: str) -> dict:
             found[table] = conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE account_id = :a"),
                                         {"a": account_id}).scalar()
         found["payments_named"] = conn.execute(sa.text(
-            "SELECT count(*) FROM payments WHERE account_id = :a AND payer_name IS NOT NULL"), {"a": account_id}).scalar()
+            "SELECT count(*) FROM payments WHERE account_id = :a AND payer_name IS NOT NULL"),
+            {"a": account_id}).scalar()
         for table in ("visitor_links", "account_leases", "account_processing"):
             found[table] = conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE account_id = :a"),
                                         {"a": account_id}).scalar()
         found["consent_records"] = conn.execute(sa.text(
-            "SELECT count(*) FROM consent_records WHERE visitor_id = ANY(:v)"), {"v": VISITORS.get(account_id, [])}).scalar()
+            "SELECT count(*) FROM consent_records WHERE visitor_id = ANY(:v)"),
+            {"v": VISITORS.get(account_id, [])}).scalar()
     found["files"] = sorted(p.name for p in (root / account_id).rglob("*")) if (root / account_id).exists() else []
     return found
 
@@ -134,21 +130,15 @@ def pg_restore(dump, url: str) -> None:
 
 
 @pytest.fixture
-def restored_database():
-    name = f"consent_restore_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+def restored_database(backend):
+    if backend != "postgresql":
+        pytest.skip("pg_dump and pg_restore: PostgreSQL")
+    with scratch_postgres("consent_restore") as url:
+        yield url
 
 
 def test_replay_after_a_restore_leaves_no_residue_and_keeps_receipts(
-        journaled, client, api_key, portal, backend, database_url, tmp_path, restored_database):
-    if backend != "postgresql":
-        pytest.skip("pg_dump and pg_restore: PostgreSQL")
+        journaled, client, api_key, portal, database_url, tmp_path, restored_database):
     add_other_account(portal)
     for account in ("A1001", "A1002", OTHER):
         VISITORS[account] = [consent_for(client, api_key, account)]
@@ -207,8 +197,6 @@ def test_entries_before_since_are_left_out(journaled, client, api_key):
 
 
 def _key(app) -> dict:
-    from consent_service import apikeys
-
     key = apikeys.create_key(f"k-{uuid.uuid4().hex[:6]}", ["accounts:write"])
     db.session.commit()
     return {"Authorization": f"Bearer {key}"}

@@ -6,12 +6,10 @@ import socket
 import time
 import urllib.error
 import urllib.request
-import uuid
 
 import pytest
-import sqlalchemy as sa
 
-from ..conftest import PG_ADMIN_URL, _PG
+from ..conftest import _PG, scratch_postgres
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -46,11 +44,5 @@ def fresh_postgres():
     """An empty PostgreSQL database (its URL); dropped afterwards."""
     if not _PG:
         pytest.skip("needs PostgreSQL")
-    name = f"consent_deploy_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_postgres("consent_deploy") as url:
+        yield url

@@ -98,7 +98,8 @@ class Deployment:
         self.ports = {"http": free_port(), "https": free_port()}
         self.env = {**{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}, **environment_file(),
                     "DATABASE_URL": database_url, "SECRET_KEY": "deployment-test-secret-key-0123456789",
-                    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/13", "ERASURE_JOURNAL": str(tmp / "erasures.jsonl"),
+                    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/13",
+                    "ERASURE_JOURNAL": str(tmp / "erasures.jsonl"),
                     "CONSENT_RATE_LIMIT": f"{RATE} per minute", "WORKER_IDLE_SECONDS": "0.5",
                     "WEB_CONCURRENCY": "2"}
         self.env.pop("SMTP_HOST")  # no mail server here: mails stay in the outbox
