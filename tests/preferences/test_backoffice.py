@@ -10,6 +10,7 @@ from consent_service.extensions import db
 from preferences import services
 
 from ..backoffice.conftest import HTML, _hash, csrf_token, sign_in
+from ..backoffice.test_wording import check_english, check_french
 from .helpers import Portal
 
 
@@ -153,3 +154,17 @@ def test_the_search_form_carries_a_csrf_token(bo, dpo):
     page = dpo.get("/backoffice/accounts", headers=HTML).get_data(as_text=True)
     assert csrf_token(page)
     assert dpo.post("/backoffice/accounts", data={"account_id": "A1001"}, headers=HTML).status_code == 400
+
+
+def test_every_word_of_the_page_is_in_the_readers_language(dpo, tenant, client, writer):
+    tenant.stop("2027-05-10")
+    tenant.paperless("2027-05-10")
+    tenant.patch({"email": True})
+    services.apply_objection("A1001", ["building_works"], services.Actor.dsar("DSAR-2027-ABCDEFGH"))
+    db.session.commit()
+    french = open_account(dpo).get_data(as_text=True)
+    check_french(french, "account page")
+    check_english(dpo.get("/backoffice/accounts?lang=en", headers=HTML).get_data(as_text=True), "account page")
+    refused = dpo.post("/backoffice/accounts/preferences?lang=fr", headers=HTML, data={
+        "channel": "fax", "direct_debit": "yes", "paperless": "start", "next_billing_date": "2027-04-01"})
+    check_french(refused.get_data(as_text=True), "refused change")
