@@ -19,7 +19,6 @@ import tracemalloc
 from pathlib import Path
 
 import sqlalchemy as sa
-
 from datamap_setup import ACCOUNTS, ROWS, make_app, make_portal, ratio_line, scratch_database, timed
 
 

@@ -137,6 +137,13 @@ def _core_gauges() -> Iterator[Metric]:
     yield GaugeMetricFamily("consent_worker_last_pass_timestamp_seconds",
                             "When a worker last finished a pass (Unix time; 0: never).",
                             value=clock.utc(last_pass).timestamp() if last_pass else 0)
+    finished = GaugeMetricFamily("consent_worker_job_last_success_timestamp_seconds",
+                                 "When each scheduled worker job last finished without error (Unix time).",
+                                 labels=["job"])
+    for name, moment in db.session.execute(db.select(worker.WorkerJob.name, worker.WorkerJob.last_finished_at)
+                                           .where(worker.WorkerJob.last_finished_at.is_not(None))).tuples():
+        finished.add_metric([name], clock.utc(moment).timestamp())
+    yield finished
 
 
 def _allowed() -> bool:

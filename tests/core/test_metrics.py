@@ -3,8 +3,11 @@ database at scrape time."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from consent_service import clock, create_app, worker
@@ -88,6 +91,8 @@ def test_the_database_figures_are_read_at_scrape_time(client):
     assert value(samples, "consent_mail_messages", status="queued") >= 2
     assert value(samples, "consent_mail_oldest_queued_age_seconds") == 40 * 86400
     assert value(samples, "consent_worker_last_pass_timestamp_seconds") == (T0 + dt.timedelta(days=40)).timestamp()
+    assert value(samples, "consent_worker_job_last_success_timestamp_seconds", job="datamap_retention") == \
+        (T0 + dt.timedelta(days=40)).timestamp()
 
 
 def test_a_failed_purge_shows(app, client, api_key):
@@ -111,3 +116,12 @@ def test_with_the_database_down_the_metrics_still_answer():
 def test_a_bad_credential_is_401(client, authorization):
     response = client.get("/metrics", environ_base=OUTSIDE, headers={"Authorization": authorization})
     assert response.status_code == 401 and b"consent_" not in response.data
+
+
+def test_the_documented_alert_rules_read_metrics_the_service_exports(client):
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text(encoding="utf-8")
+    rules = yaml.safe_load(re.search(r"```yaml\n(.*?)```", guide, re.S).group(1))["groups"][0]["rules"]
+    worker.run_once()
+    exported = {name for name, _labels in scrape(client)}
+    used = {name for rule in rules for name in re.findall(r"\bconsent_[a-z_]+", rule["expr"])}
+    assert used and used <= exported
