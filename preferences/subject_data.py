@@ -15,18 +15,24 @@ from . import services, texts
 from .models import AccountPreferences, PreferenceChange
 
 CHUNK = 500
-# What Article 15 requires the subject be told about this data (the export's summary).
-ABOUT = {
-    "purpose": "Vos choix de notifications et d'avis d'échéance (« Mes préférences »), et la preuve de chacun "
-               "/ Your notification and rent-notice choices (\"My preferences\"), and the proof of each",
-    "lawful_basis": "Consentement (RGPD art. 6(1)(a)) et exécution du bail (art. 6(1)(b)) "
-                    "/ Consent (GDPR art. 6(1)(a)) and the lease contract (art. 6(1)(b))",
-    "recipients": ("Le service gestion locative du bailleur / The landlord's tenancy management",),
-    "retention_period": "Tant que votre compte existe ; effacés avec lui "
-                        "/ As long as your account exists; erased with it",
-    "source": "Vos choix sur l'espace locataire, ou vos courriers au bailleur "
-              "/ Your choices on the tenant portal, or your letters to the landlord",
+# What Article 15 requires the subject be told about this data, in each language (the export's
+# summary page), and in both at once (its article15.json, one text per field).
+ABOUT_BY_LANG: dict[str, dict[str, Any]] = {
+    "fr": {"purpose": "Vos choix de notifications et d'avis d'échéance (« Mes préférences »), et la preuve de "
+                      "chacun",
+           "lawful_basis": "Consentement (RGPD art. 6(1)(a)) et exécution du bail (art. 6(1)(b))",
+           "recipients": ("Le service gestion locative du bailleur",),
+           "retention_period": "Tant que votre compte existe ; effacés avec lui",
+           "source": "Vos choix sur l'espace locataire, ou vos courriers au bailleur"},
+    "en": {"purpose": "Your notification and rent-notice choices (\"My preferences\"), and the proof of each",
+           "lawful_basis": "Consent (GDPR art. 6(1)(a)) and the lease contract (art. 6(1)(b))",
+           "recipients": ("The landlord's tenancy management",),
+           "retention_period": "As long as your account exists; erased with it",
+           "source": "Your choices on the tenant portal, or your letters to the landlord"},
 }
+ABOUT = {key: (tuple(f"{fr} / {en}" for fr, en in zip(value, ABOUT_BY_LANG["en"][key], strict=True))
+               if isinstance(value, tuple) else f"{value} / {ABOUT_BY_LANG['en'][key]}")
+         for key, value in ABOUT_BY_LANG["fr"].items()}
 TABLES = ("account_preferences", "preference_changes")
 
 
