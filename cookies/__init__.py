@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     from .integration import kit_blp; app.register_blueprint(kit_blp)  # noqa: E702 (one line: shared file)
     from .examples import examples_blp; app.register_blueprint(examples_blp)  # noqa: E702 (one line: shared file)
     app.cli.add_command(cli.policy_cli)
+    app.cli.add_command(cli.sites_cli)
     from .hot import install; install(app)  # noqa: E702 (one line: shared file)
     register_demo_loader(app, "cookies", demo.load_demo_site)
     register_job(app, "proof_partitions", partitions.ensure_months, every=dt.timedelta(hours=1))

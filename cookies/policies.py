@@ -46,6 +46,20 @@ def create_site(key: str, name: str, allowed_origins: list[str], cookie_domain: 
     return site
 
 
+def update_site(site: Site, changes: dict) -> Site:
+    """Change a site's name, allowed origins or cookie domain (the keys present in ``changes``).
+    This process forgets its cached policy at once; others within ``POLICY_CACHE_SECONDS``."""
+    if "name" in changes:
+        site.name = changes["name"]
+    if "allowed_origins" in changes:
+        site.allowed_origins = sorted(set(changes["allowed_origins"]))
+    if "cookie_domain" in changes:
+        site.cookie_domain = changes["cookie_domain"]
+    db.session.flush()
+    forget_cached_policy(site.key)
+    return site
+
+
 def get_site(key: str) -> Site:
     site = db.session.execute(db.select(Site).where(Site.key == key)).scalar_one_or_none()
     if site is None:

@@ -36,6 +36,28 @@ class SiteIn(Schema):
     cookie_domain = CleanString(max_length=253, allow_none=True, load_default=None, validate=[HOSTNAME])
 
 
+class SiteChanges(Schema):
+    """``PATCH /v1/sites/{site}``: any of the three, at least one."""
+
+    name = CleanString(min_length=1, max_length=200)
+    allowed_origins = fields.List(CleanString(max_length=300, validate=[_origin]), validate=validate.Length(max=50))
+    cookie_domain = CleanString(max_length=253, allow_none=True, validate=[HOSTNAME])
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give name, allowed_origins or cookie_domain.", "_schema")
+
+
+def origin_problem(value: str) -> str | None:
+    """Why ``value`` is not an origin (``scheme://host[:port]``), or None."""
+    try:
+        _origin(value)
+    except ValidationError as err:
+        return " ".join(err.messages)
+    return None
+
+
 class SiteOut(Schema):
     key = fields.String()
     name = fields.String()

@@ -11,7 +11,7 @@ from consent_service.fields import account_id_is_valid
 from consent_service.ratelimit import RouteLimits
 from proofs import bundles
 
-from . import answers, cors, schemas, services
+from . import answers, cors, policies, schemas, services
 from .services import CONSENT_COOKIE, RCI_COOKIE
 
 sites_blp = Blueprint("sites", __name__, url_prefix="/v1/sites", description="Sites and cookie policies")
@@ -54,6 +54,17 @@ def create_site(data):
     site = services.create_site(**data)
     db.session.commit()
     return site
+
+
+@sites_blp.route("/<string:site>", methods=["PATCH"])
+@apikeys.require_scope("sites:admin")
+@sites_blp.arguments(schemas.SiteChanges)
+@sites_blp.response(200, schemas.SiteOut)
+def update_site(data, site):
+    """Change a site's name, allowed origins (the pages that may embed the banner) or cookie domain."""
+    found = policies.update_site(services.get_site(site), data)
+    db.session.commit()
+    return found
 
 
 @sites_blp.route("/<string:site>/policies", methods=["POST"])
