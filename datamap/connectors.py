@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from consent_service import clock
 from consent_service.fields import account_id_is_valid
 
-from .loader import SUBJECT_PLACEHOLDER, Store, Table
+from .mapping import SUBJECT_PLACEHOLDER, Store, Table
 
 FETCH_CHUNK = 1000
 

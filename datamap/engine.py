@@ -26,7 +26,7 @@ from dsar import retention as dsar_retention
 from preferences import subject_data as preference_data
 
 from . import connectors, exports, journal
-from .loader import BUILTIN_STORE
+from .mapping import BUILTIN_STORE
 from .models import AccountLease, AccountProcessing, Purge, PurgeStep
 from .services import datamap, forget_objections, paris_today, subject_hash
 

@@ -24,7 +24,7 @@ from dsar.services import subject_requests
 from preferences import subject_data as preference_data
 
 from . import connectors, export_store, summary
-from .loader import BUILTIN_STORE, About
+from .mapping import BUILTIN_STORE, About
 from .models import AccountLease, DataExport
 from .services import datamap, processing_of, subject_hash
 

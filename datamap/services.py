@@ -16,7 +16,7 @@ from consent_service.extensions import db
 from consent_service.fields import account_id_is_valid
 
 from . import connectors
-from .loader import DataMap
+from .mapping import DataMap
 from .models import AccountLease, AccountProcessing, Purge
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from consent_service import i18n
 from dsar import wording as dsar_wording
 
 from . import wording
-from .loader import BUILTIN_STORE
+from .mapping import BUILTIN_STORE
 from .services import datamap
 
 PREVIEW_ROWS = 200

@@ -15,7 +15,7 @@ from cookies import subject_data
 from dsar import retention as dsar_retention
 
 from . import connectors, exports
-from .loader import BUILTIN_STORE
+from .mapping import BUILTIN_STORE
 from .models import Purge, PurgeStep
 from .services import datamap
 

@@ -50,6 +50,8 @@ def test_the_test_map_is_valid_and_reflects_its_tables(portal):
      "table 'payments': field 'anonymize_columns': column 'amount_cents' is NOT NULL"),
     (("anonymize_columns: [payer_name, iban]", "anonymize_columns: []"),
      "table 'payments': field 'anonymize_columns' is required when on_erasure is anonymize"),
+    (("anonymize_columns: [payer_name, iban]", "anonymize_columns: [payer_name, account_id]"),
+     "table 'payments': field 'anonymize_columns': the subject column is handled by itself"),
     (('        legal_basis: "Obligation comptable (art. L123-22 code de commerce)"\n', ""),
      "table 'leases': field 'legal_basis' is required"),
     (("{column: issued_on, keep_months: 36}", "{column: title, keep_months: 36}"),
