@@ -6,10 +6,12 @@ import hashlib
 import json
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort
 
-from . import consent_mode, services
-from .pages import minify
+from consent_service.errors import NotFound
+
+from . import consent_mode, policies
+from .pages import minify, public_asset
 
 kit_blp = Blueprint("banner_kit", __name__)
 
@@ -22,7 +24,7 @@ DECLARATIONS_MAX_AGE = 3600
 DEFAULTS_MAX_AGE = 300
 
 
-def defaults_script(policy: services.CurrentPolicy) -> bytes:
+def defaults_script(policy: policies.CurrentPolicy) -> bytes:
     """consent-defaults.js for a site's current policy: the template with its arguments filled in."""
     arguments = ", ".join(json.dumps(value, separators=(",", ":")) for value in (
         policy.site_key, policy.version, consent_mode.signal_owners(policy.document),
@@ -31,25 +33,21 @@ def defaults_script(policy: services.CurrentPolicy) -> bytes:
     return minify(source).encode()
 
 
-def _cacheable(body: bytes, mimetype: str, max_age: int) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
-    response.headers["Cache-Control"] = f"public, max-age={max_age}"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response.make_conditional(request)
+def _asset(body: bytes, mimetype: str, max_age: int) -> Response:
+    return public_asset(body, mimetype, max_age, hashlib.sha256(body).hexdigest()[:32])
 
 
 @kit_blp.get("/sites/<string:site>/consent-defaults.js")
 def consent_defaults(site: str) -> Response:
     """Consent Mode v2 defaults for the page's cookies, to load synchronously before any tag."""
     try:
-        policy = services.current_policy(site)
-    except services.NotFound:
+        policy = policies.current_policy(site)
+    except NotFound:
         abort(404)
-    return _cacheable(defaults_script(policy), "text/javascript", DEFAULTS_MAX_AGE)
+    return _asset(defaults_script(policy), "text/javascript", DEFAULTS_MAX_AGE)
 
 
 @kit_blp.get("/banner.d.ts")
 def banner_declarations() -> Response:
     """TypeScript declarations of ``window.consentBanner``."""
-    return _cacheable(DECLARATIONS.read_bytes(), "text/plain", DECLARATIONS_MAX_AGE)
+    return _asset(DECLARATIONS.read_bytes(), "text/plain", DECLARATIONS_MAX_AGE)

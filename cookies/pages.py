@@ -123,15 +123,20 @@ def with_csp(html: str, nonce: str, status: int = 200) -> Response:
     return response
 
 
+def public_asset(body: bytes, mimetype: str, max_age: int, etag: str) -> Response:
+    """A static asset any page may load: cacheable, revalidated by its ETag (304), CORS-open."""
+    response = Response(body, mimetype=mimetype)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response.make_conditional(request)
+
+
 @pages_blp.get("/banner.js")
 def banner_js():
     bundle = banner_build()
     bundles.note_served(bundle)
-    response = Response(bundle.body, mimetype="text/javascript")
-    response.set_etag(bundle.banner_hash[:32])
-    response.headers["Cache-Control"] = f"public, max-age={BANNER_MAX_AGE}"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response.make_conditional(request)
+    return public_asset(bundle.body, "text/javascript", BANNER_MAX_AGE, bundle.banner_hash[:32])
 
 
 @pages_blp.get("/sites/<string:site>/cookies")
