@@ -102,7 +102,7 @@ class AccountProcessing(db.Model):
 
 
 class DataExport(db.Model):
-    """An access or portability export kept in the instance folder until it expires."""
+    """An access or portability export; its ZIP lives in ``data_export_chunks`` until it expires."""
 
     __tablename__ = "data_exports"
 
