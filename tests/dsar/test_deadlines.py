@@ -8,7 +8,7 @@ from dsar import deadlines
 
 from .helpers import submit
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def paris(*args):

@@ -11,7 +11,7 @@ from dsar.models import DsarRequest
 
 from .helpers import detail, outbox
 
-T0 = dt.datetime(2027, 7, 14, 8, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2027, 7, 14, 8, 0, tzinfo=dt.UTC)
 
 
 def raw_mail(subject="Demande d'accès à mes données", body="Bonjour, je souhaite exercer mon droit d'accès.",

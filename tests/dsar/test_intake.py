@@ -9,7 +9,7 @@ from dsar.models import DsarEvent, DsarRequest
 
 from .helpers import FORM, detail, intake, outbox, submit, verify_link
 
-NOON = dt.datetime(2027, 1, 31, 11, 0, tzinfo=dt.timezone.utc)
+NOON = dt.datetime(2027, 1, 31, 11, 0, tzinfo=dt.UTC)
 
 
 def count(model) -> int:
@@ -176,7 +176,7 @@ def test_the_identity_verifier_verifies_silently_and_the_answer_is_the_same(clie
 
 
 def test_dpo_intake_records_the_real_receipt_time_and_channel(client, admin):
-    clock.set_now(dt.datetime(2027, 2, 3, 9, 0, tzinfo=dt.timezone.utc))
+    clock.set_now(dt.datetime(2027, 2, 3, 9, 0, tzinfo=dt.UTC))
     response = intake(client, admin, received_at="2027-01-31T09:00:00Z", channel="post")
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
@@ -193,14 +193,14 @@ def test_dpo_intake_records_the_real_receipt_time_and_channel(client, admin):
     {"email": "nope"}, {"channel": "email", "email": None}, {"full_name": None}, {"extra": 1},
 ])
 def test_bad_intake_is_422(client, admin, changes):
-    clock.set_now(dt.datetime(2027, 2, 3, 9, 0, tzinfo=dt.timezone.utc))
+    clock.set_now(dt.datetime(2027, 2, 3, 9, 0, tzinfo=dt.UTC))
     response = intake(client, admin, **changes)
     assert response.status_code == 422, response.get_json()
     assert count(DsarRequest) == 0
 
 
 def test_intake_without_an_address_sends_nothing_and_may_be_unclassified(client, admin):
-    clock.set_now(dt.datetime(2027, 2, 3, 9, 0, tzinfo=dt.timezone.utc))
+    clock.set_now(dt.datetime(2027, 2, 3, 9, 0, tzinfo=dt.UTC))
     body = intake(client, admin, email=None, type=None, channel="phone").get_json()
     assert body["type"] is None and body["channel"] == "phone"
     assert outbox() == []

@@ -6,7 +6,7 @@ from consent_service import clock, hooks, worker
 
 from .helpers import confirm_address, detail, intake, submit
 
-T0 = dt.datetime(2027, 1, 31, 9, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2027, 1, 31, 9, 0, tzinfo=dt.UTC)
 
 
 def link_in(message) -> str:
@@ -104,30 +104,30 @@ def test_no_reminder_for_a_verified_request(client, admin, smtp):
 
 
 def test_the_daily_digest_goes_once_per_paris_day_with_due_and_overdue_requests(client, admin, smtp):
-    clock.set_now(dt.datetime(2027, 2, 25, 5, 0, tzinfo=dt.timezone.utc))  # 06:00 in Paris
+    clock.set_now(dt.datetime(2027, 2, 25, 5, 0, tzinfo=dt.UTC))  # 06:00 in Paris
     late = intake(client, admin, received_at="2027-01-20T09:00:00Z").get_json()["reference"]  # due 22 Feb
     soon = intake(client, admin, received_at="2027-01-31T09:00:00Z", email="b@example.fr").get_json()["reference"]
     later = intake(client, admin, received_at="2027-02-20T09:00:00Z", email="c@example.fr").get_json()["reference"]
     assert worker.run_once()["dsar_digest"] == 0  # before 07:00 Paris
-    clock.set_now(dt.datetime(2027, 2, 25, 6, 0, tzinfo=dt.timezone.utc))
+    clock.set_now(dt.datetime(2027, 2, 25, 6, 0, tzinfo=dt.UTC))
     assert worker.run_once()["dsar_digest"] == 1
     assert worker.run_once()["dsar_digest"] == 0
-    clock.set_now(dt.datetime(2027, 2, 25, 22, 30, tzinfo=dt.timezone.utc))  # 23:30 Paris, same day
+    clock.set_now(dt.datetime(2027, 2, 25, 22, 30, tzinfo=dt.UTC))  # 23:30 Paris, same day
     assert worker.run_once()["dsar_digest"] == 0
     digest, = smtp.to("dpo-team@bailleur.example")
     text = digest.get_body(("plain",)).get_content()
     assert late in text and soon in text and later not in text
     assert "EN RETARD" in text and digest["Auto-Submitted"] == "auto-generated"
     assert "Dominique" not in text and "@example.fr" not in text
-    clock.set_now(dt.datetime(2027, 2, 25, 23, 30, tzinfo=dt.timezone.utc))  # 00:30 Paris: a new day
+    clock.set_now(dt.datetime(2027, 2, 25, 23, 30, tzinfo=dt.UTC))  # 00:30 Paris: a new day
     worker.run_once()  # before 07:00 there
-    clock.set_now(dt.datetime(2027, 2, 26, 6, 0, tzinfo=dt.timezone.utc))
+    clock.set_now(dt.datetime(2027, 2, 26, 6, 0, tzinfo=dt.UTC))
     assert worker.run_once()["dsar_digest"] == 1  # queued and sent in the same pass
     assert len(smtp.to("dpo-team@bailleur.example")) == 2
 
 
 def test_no_digest_when_nothing_falls_due(client, admin, smtp):
-    clock.set_now(dt.datetime(2027, 2, 1, 9, 0, tzinfo=dt.timezone.utc))
+    clock.set_now(dt.datetime(2027, 2, 1, 9, 0, tzinfo=dt.UTC))
     intake(client, admin, received_at="2027-01-31T09:00:00Z")
     assert worker.run_once()["dsar_digest"] == 0
     assert smtp.to("dpo-team@bailleur.example") == []

@@ -9,7 +9,7 @@ from .test_inbound_email import post, raw_mail
 
 
 def test_a_whole_case_logs_no_name_and_no_address(client, admin, inbound, smtp, app, caplog):
-    clock.set_now(dt.datetime(2027, 1, 31, 9, 0, tzinfo=dt.timezone.utc))
+    clock.set_now(dt.datetime(2027, 1, 31, 9, 0, tzinfo=dt.UTC))
     with caplog.at_level(logging.DEBUG):
         reference = submit(client).get_json()["reference"]
         post(client, inbound, raw_mail())

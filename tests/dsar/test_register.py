@@ -7,7 +7,7 @@ from consent_service import clock
 
 from .helpers import intake, submit
 
-T0 = dt.datetime(2027, 1, 31, 9, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2027, 1, 31, 9, 0, tzinfo=dt.UTC)
 
 
 def test_the_list_is_newest_first_and_filters_by_status_type_and_channel(client, admin):
@@ -36,7 +36,7 @@ def test_overdue_lists_open_requests_past_their_deadline(client, admin):
                      email="b@example.fr").get_json()["reference"]
     closed = intake(client, admin, received_at="2027-01-05T09:00:00Z", email="c@example.fr").get_json()["reference"]
     client.post(f"/v1/dsar/requests/{closed}/withdraw", json={}, headers=admin)
-    clock.set_now(dt.datetime(2027, 2, 5, 9, 0, tzinfo=dt.timezone.utc))
+    clock.set_now(dt.datetime(2027, 2, 5, 9, 0, tzinfo=dt.UTC))
     overdue = client.get("/v1/dsar/requests?overdue=true", headers=admin).get_json()["items"]
     assert [i["reference"] for i in overdue] == [late] and overdue[0]["overdue"] is True
     rest = {i["reference"] for i in client.get("/v1/dsar/requests?overdue=false", headers=admin).get_json()["items"]}
@@ -72,11 +72,10 @@ def test_the_csv_neutralises_formulas_and_escapes_quotes_and_newlines(client, ad
 
 
 def test_the_demo_requests_load_once_and_send_nothing(app, client, admin):
+    from consent_service.extensions import db
     from dsar.demo import load_demo_requests
 
     from .helpers import outbox
-
-    from consent_service.extensions import db
 
     assert load_demo_requests() == "4 demo requests"
     db.session.commit()  # as `flask demo` does after each loader

@@ -9,14 +9,14 @@ import sqlalchemy as sa
 from consent_service import clock, hooks
 from consent_service.extensions import db
 from consent_service.mail import OutboxMessage
-from datamap import engine, sweeps
+from datamap import sweeps
 from datamap.models import Purge
 from dsar import retention, workflow
 from dsar.intake import open_request
 from dsar.models import DsarEvent, DsarRequest
 from dsar.services import SYSTEM
 
-NOW = dt.datetime(2027, 3, 1, 10, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2027, 3, 1, 10, 0, tzinfo=dt.UTC)
 DPO = "dpo-key"
 _numbers = itertools.count(1)
 
@@ -341,14 +341,14 @@ def closed_on(day: dt.datetime, account_id: str = "A1001", how: str = "reject") 
 
 
 def test_the_sweep_deletes_the_oldest_closed_requests_in_batches_with_their_events_and_mail(app):
-    old = [closed_on(dt.datetime(2021, month, 10, 9, tzinfo=dt.timezone.utc)) for month in (2, 3, 1)]
-    recent = closed_on(dt.datetime(2022, 6, 1, 9, tzinfo=dt.timezone.utc))
-    clock.set_now(dt.datetime(2020, 1, 2, tzinfo=dt.timezone.utc))
+    old = [closed_on(dt.datetime(2021, month, 10, 9, tzinfo=dt.UTC)) for month in (2, 3, 1)]
+    recent = closed_on(dt.datetime(2022, 6, 1, 9, tzinfo=dt.UTC))
+    clock.set_now(dt.datetime(2020, 1, 2, tzinfo=dt.UTC))
     ancient_but_open = new_request("A1001")
     clock.set_now(NOW)
     for reference in old:
         set_mail_status(reference, "sent", "queued", "failed")
-    cutoff = dt.datetime(2022, 1, 1, tzinfo=dt.timezone.utc)
+    cutoff = dt.datetime(2022, 1, 1, tzinfo=dt.UTC)
 
     assert retention.sweep_closed_requests(cutoff, 2) == 2
     db.session.commit()
@@ -365,10 +365,10 @@ def test_the_sweep_deletes_the_oldest_closed_requests_in_batches_with_their_even
 
 
 def test_the_sweep_never_takes_an_open_request_nor_a_non_positive_batch(app):
-    clock.set_now(dt.datetime(2019, 5, 1, tzinfo=dt.timezone.utc))
+    clock.set_now(dt.datetime(2019, 5, 1, tzinfo=dt.UTC))
     still_open = new_request()
     clock.set_now(NOW)
-    closed = closed_on(dt.datetime(2019, 6, 1, tzinfo=dt.timezone.utc))
+    closed = closed_on(dt.datetime(2019, 6, 1, tzinfo=dt.UTC))
     future = NOW + dt.timedelta(days=3650)
 
     assert retention.sweep_closed_requests(future, 0) == 0
@@ -391,8 +391,8 @@ def retention_sweep() -> dict[str, int]:
 
 def test_the_retention_sweep_keeps_requests_dsar_retention_months_after_closing(app_with):
     app_with(DSAR_RETENTION_MONTHS=12)
-    gone = closed_on(dt.datetime(2026, 2, 28, 23, tzinfo=dt.timezone.utc))
-    kept = closed_on(dt.datetime(2026, 3, 1, 11, tzinfo=dt.timezone.utc))
+    gone = closed_on(dt.datetime(2026, 2, 28, 23, tzinfo=dt.UTC))
+    kept = closed_on(dt.datetime(2026, 3, 1, 11, tzinfo=dt.UTC))
 
     assert retention_sweep()["dsar_requests"] == 1
     assert get(gone) is None and get(kept) is not None
@@ -400,7 +400,7 @@ def test_the_retention_sweep_keeps_requests_dsar_retention_months_after_closing(
 
 def test_the_retention_sweep_takes_the_mail_once_it_has_left(app_with):
     app_with(DSAR_RETENTION_MONTHS=12)
-    reference = closed_on(dt.datetime(2026, 1, 15, tzinfo=dt.timezone.utc))
+    reference = closed_on(dt.datetime(2026, 1, 15, tzinfo=dt.UTC))
     set_mail_status(reference, "sent", "queued", "queued")
     assert retention_sweep() == {"dsar_requests": 1, "outbox_messages": 0}  # its sent mail went with it
     assert retention_sweep() == {"dsar_requests": 0, "outbox_messages": 0}
@@ -415,8 +415,8 @@ def test_the_retention_sweep_takes_the_mail_once_it_has_left(app_with):
 
 def test_requests_are_kept_five_years_by_default(app):
     assert app.config["DSAR_RETENTION_MONTHS"] == 60
-    recent = closed_on(dt.datetime(2022, 3, 2, tzinfo=dt.timezone.utc))
-    old = closed_on(dt.datetime(2022, 2, 28, tzinfo=dt.timezone.utc))
+    recent = closed_on(dt.datetime(2022, 3, 2, tzinfo=dt.UTC))
+    old = closed_on(dt.datetime(2022, 2, 28, tzinfo=dt.UTC))
     retention_sweep()
     assert get(old) is None and get(recent) is not None
 

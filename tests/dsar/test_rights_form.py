@@ -15,7 +15,7 @@ from tests.cookies.helpers import make_site
 
 from .helpers import outbox
 
-NOON = dt.datetime(2027, 1, 31, 11, 0, tzinfo=dt.timezone.utc)  # a Sunday; due Monday 1 March 2027
+NOON = dt.datetime(2027, 1, 31, 11, 0, tzinfo=dt.UTC)  # a Sunday; due Monday 1 March 2027
 PATH = "/sites/espace-locataire/rights"
 GOOD = {"type": "access", "email": "Locataire@Example.fr", "full_name": "Camille Martin", "account_id": "",
         "birth_date": "", "message": "Je souhaite une copie de mes données."}

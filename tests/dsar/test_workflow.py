@@ -7,9 +7,9 @@ from consent_service import clock, errors, hooks
 from consent_service.extensions import db
 from dsar.models import DsarRequest
 
-from .helpers import confirm_address, detail, intake, outbox, submit
+from .helpers import confirm_address, detail, intake, outbox
 
-RECEIVED = dt.datetime(2027, 1, 31, 9, 0, tzinfo=dt.timezone.utc)
+RECEIVED = dt.datetime(2027, 1, 31, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ def test_extend_moves_the_deadline_to_three_months_once_and_tells_why(client, ad
 
 
 def test_extend_is_refused_once_the_first_deadline_has_passed(client, admin, case):
-    clock.set_now(dt.datetime(2027, 3, 1, 22, 59, 59, tzinfo=dt.timezone.utc))  # the last second
+    clock.set_now(dt.datetime(2027, 3, 1, 22, 59, 59, tzinfo=dt.UTC))  # the last second
     clock.set_now(clock.now() + dt.timedelta(seconds=1))
     response = act(client, admin, case, "extend", reason="trop tard")
     assert response.status_code == 409 and "passed" in response.get_json()["message"]
@@ -149,7 +149,7 @@ def test_extend_is_refused_once_the_first_deadline_has_passed(client, admin, cas
 
 
 def test_extend_on_the_last_day_is_still_allowed(client, admin, case):
-    clock.set_now(dt.datetime(2027, 3, 1, 22, 0, tzinfo=dt.timezone.utc))
+    clock.set_now(dt.datetime(2027, 3, 1, 22, 0, tzinfo=dt.UTC))
     assert act(client, admin, case, "extend", reason="à temps").status_code == 200
 
 

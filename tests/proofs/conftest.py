@@ -13,7 +13,7 @@ from proofs import bundles, sealer, verify
 from ..backoffice.conftest import auditor_client, bo, dpo_client, make_user  # noqa: F401  (the back-office's fixtures)
 from ..cookies.helpers import decide, make_site
 
-T0 = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ def test_a_leaf_is_not_a_node():
 
 
 @pytest.mark.parametrize("record_id", ["0123abcd", "é\"\\x", "42"])
-@pytest.mark.parametrize("moment", [dt.datetime(2027, 3, 1, 9, 0, 1, 999999, tzinfo=dt.timezone.utc),
+@pytest.mark.parametrize("moment", [dt.datetime(2027, 3, 1, 9, 0, 1, 999999, tzinfo=dt.UTC),
                                     dt.datetime(2027, 3, 1, 11, 0, 1, tzinfo=dt.timezone(dt.timedelta(hours=2))),
                                     dt.datetime(2027, 3, 1, 9, 0, 1)])
 def test_the_fast_leaf_is_the_canonical_envelopes_digest(record_id, moment):

@@ -75,7 +75,7 @@ def test_a_seal_rewritten_with_a_new_hash_breaks_the_chain_at_the_next_seal(seal
     fields = merkle.seal_fields(2, row["previous_hash"], row["merkle_root"], row["leaf_count"],
                                 "2027-03-01T10:00:00Z")
     execute("UPDATE seals SET sealed_at = :t, hash = :h WHERE number = 2",
-            t=dt.datetime(2027, 3, 1, 10, tzinfo=dt.timezone.utc), h=merkle.seal_hash(fields))
+            t=dt.datetime(2027, 3, 1, 10, tzinfo=dt.UTC), h=merkle.seal_hash(fields))
     db.session.rollback()
     outcome = check()
     assert (outcome.problem, outcome.subject) == ("broken_chain", "3")
