@@ -59,7 +59,7 @@ def durable_insert() -> Flask:
         if request.method == "GET":  # readiness probe: no write
             return "", 204
         request.get_data()  # the body is read, not parsed: the ceiling does no validation
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         with engine.begin() as connection:
             connection.execute(statement, {
                 "consent_id": uuid.uuid4().hex, "site": "espace-locataire", "policy_version": 1,

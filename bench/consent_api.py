@@ -228,7 +228,7 @@ def _proc_cpu(pid: int) -> float:
         return 0.0
 
 
-def cpu_snapshot(server: "Server", db: "ScratchDatabase") -> dict[int, float]:
+def cpu_snapshot(server: Server, db: ScratchDatabase) -> dict[int, float]:
     pids = [server.process.pid]
     try:
         pids += [int(p) for p in Path(f"/proc/{pids[0]}/task/{pids[0]}/children").read_text().split()]
@@ -538,7 +538,7 @@ def main(argv=None) -> int:
         etag = policy_etag(app)
         worker_class, threads = _gunicorn_settings(base_env)
         context = {
-            "when": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "cpus": os.cpu_count(),
+            "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "cpus": os.cpu_count(),
             "python": f"Python {platform.python_version()}", "pg": db.setting("server_version").split()[0],
             "sync": db.setting("synchronous_commit"), "fsync": db.setting("fsync"),
             "worker_class": worker_class, "threads": threads,

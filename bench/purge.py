@@ -19,7 +19,6 @@ import datetime as dt
 import time
 
 import sqlalchemy as sa
-
 from datamap_setup import ACCOUNTS, ROWS, make_app, make_portal, ratio_line, scratch_database, timed
 
 PROOFS = 1_000_000
@@ -104,7 +103,7 @@ def bench_retention(app, rounds: int = 3) -> list[str]:
         def our_sweep():
             subject_data.ExpiredProofSweep.__call__ = timed_batch
             sa.event.listen(db.session, "after_commit", committed)
-            clock.set_now(dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc))
+            clock.set_now(dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
             try:
                 ours.append(timed(sweeps.run_retention))
             finally:

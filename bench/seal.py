@@ -59,7 +59,7 @@ def load(app, rows: int) -> None:
 
         from cookies.models import ConsentRecord
 
-        start = dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc)
+        start = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
         chunk = []
         with db.engine.begin() as conn:
             for i in range(1, rows + 1):

@@ -3,7 +3,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DDL, JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import (
+    DDL,
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consent_service.extensions import db
@@ -22,7 +34,7 @@ class Site(db.Model):
     cookie_domain: Mapped[str | None] = mapped_column(String(253))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
-    policies: Mapped[list["Policy"]] = relationship(back_populates="site", order_by="Policy.version")
+    policies: Mapped[list[Policy]] = relationship(back_populates="site", order_by="Policy.version")
 
 
 class Policy(db.Model):

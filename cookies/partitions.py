@@ -113,7 +113,7 @@ def drop_expired(before: dt.datetime) -> int:
         return 0
     removed = 0
     for month in months(connection):
-        if dt.datetime.combine(next_month(month), dt.time(), dt.timezone.utc) > before:
+        if dt.datetime.combine(next_month(month), dt.time(), dt.UTC) > before:
             break  # months are in order: this one and the later ones hold proofs still kept
         name = partition_name(month)
         removed += connection.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()

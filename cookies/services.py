@@ -20,15 +20,35 @@ from .group_commit import GroupCommit
 from .models import ConsentRecord, VisitorLink
 from .policies import (  # re-exported: callers reach them as services.X too
     CurrentPolicy as CurrentPolicy,
+)
+from .policies import (
     cached_policy as cached_policy,
+)
+from .policies import (
     create_site as create_site,
+)
+from .policies import (
     current_policy as current_policy,
+)
+from .policies import (
     forget_cached_policy as forget_cached_policy,
+)
+from .policies import (
     get_policy_version as get_policy_version,
+)
+from .policies import (
     get_site as get_site,
+)
+from .policies import (
     latest_policy as latest_policy,
+)
+from .policies import (
     lint as lint,
+)
+from .policies import (
     policy_json as policy_json,
+)
+from .policies import (
     publish_policy as publish_policy,
 )
 
@@ -176,7 +196,7 @@ def consent_state(policy: CurrentPolicy, raw_consent: str | None, raw_rci: str |
     granted = {k: bool(payload["cat"].get(k, False)) and k not in objected for k in policy.optional}
     return ConsentState(False, None, {**{k: True for k in policy.required}, **granted},
                         consent_id=payload["id"], policy_version=payload["ver"],
-                        valid_until=clock.rfc3339(dt.datetime.fromtimestamp(payload["until"], dt.timezone.utc)),
+                        valid_until=clock.rfc3339(dt.datetime.fromtimestamp(payload["until"], dt.UTC)),
                         gpc=gpc)
 
 

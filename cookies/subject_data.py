@@ -5,7 +5,7 @@ Other packages go through these functions rather than touching the cookie tables
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from sqlalchemy import delete, select
 

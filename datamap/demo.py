@@ -149,7 +149,7 @@ def load_demo_portal() -> str:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(f"%PDF-1.4\n% {title} (document de démonstration)\n", encoding="utf-8")
-            stamp = dt.datetime.fromisoformat(issued).replace(tzinfo=dt.timezone.utc).timestamp()
+            stamp = dt.datetime.fromisoformat(issued).replace(tzinfo=dt.UTC).timestamp()
             os.utime(path, (stamp, stamp))
     datamap = folder / "datamap.yaml"
     datamap.write_text(DATAMAP.format(db=db_path.resolve(), files=files.resolve()), encoding="utf-8")

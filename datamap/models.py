@@ -41,7 +41,7 @@ class Purge(db.Model):
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
-    steps: Mapped[list["PurgeStep"]] = relationship(back_populates="purge", order_by="PurgeStep.position",
+    steps: Mapped[list[PurgeStep]] = relationship(back_populates="purge", order_by="PurgeStep.position",
                                                     cascade="all, delete-orphan")
 
 

@@ -116,7 +116,7 @@ def _text(column: str, value: Any, lang: str, dates: frozenset[str]) -> str:
             moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
         except ValueError:
             return text
-        return i18n.moment(moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc), lang)
+        return i18n.moment(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC), lang)
     return _code(column, text, lang) or text
 
 

@@ -1,7 +1,8 @@
 """Account deletion, lease ends, processing flags, purge receipts, export downloads (thin views)."""
 from __future__ import annotations
 
-from flask import Blueprint as FlaskBlueprint, Response, abort, stream_with_context
+from flask import Blueprint as FlaskBlueprint
+from flask import Response, abort, stream_with_context
 from flask_smorest import Blueprint
 
 from consent_service import apikeys

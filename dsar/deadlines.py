@@ -55,7 +55,7 @@ def due_on(received_at: dt.datetime, months: int = FIRST_MONTHS) -> dt.date:
 
 def end_of_day(day: dt.date) -> dt.datetime:
     """23:59:59 Paris time on ``day``, in UTC."""
-    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=PARIS).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=PARIS).astimezone(dt.UTC)
 
 
 def deadline(received_at: dt.datetime, months: int = FIRST_MONTHS) -> tuple[dt.date, dt.datetime]:

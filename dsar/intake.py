@@ -181,7 +181,7 @@ def check_link(token: str | None, *, use: bool = False) -> LinkCheck:
         payload = tokens.timed(VERIFY_SALT).loads(token)
         if not isinstance(payload, dict) or not {"ref", "n", "iat"} <= payload.keys():
             raise tokens.BadData("unexpected payload")
-        issued = dt.datetime.fromtimestamp(int(payload["iat"]), dt.timezone.utc)
+        issued = dt.datetime.fromtimestamp(int(payload["iat"]), dt.UTC)
     except (tokens.BadData, TypeError, ValueError, OverflowError):
         return LinkCheck(LinkState.INVALID)
     locale = payload.get("l") if payload.get("l") in ("fr", "en") else "fr"

@@ -78,7 +78,7 @@ class DsarRequest(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)
 
-    events: Mapped[list["DsarEvent"]] = relationship(
+    events: Mapped[list[DsarEvent]] = relationship(
         back_populates="request", order_by="[DsarEvent.at, DsarEvent.id]", cascade="save-update, merge")
 
     __mapper_args__ = {"version_id_col": version}

@@ -143,7 +143,7 @@ def _csrf_ok() -> bool:
         return False
     try:
         payload = tokens.readable(CSRF_SALT).loads(field)
-        issued = dt.datetime.fromtimestamp(int(payload["iat"]), dt.timezone.utc)
+        issued = dt.datetime.fromtimestamp(int(payload["iat"]), dt.UTC)
         nonce = str(payload["n"])
     except (tokens.BadData, KeyError, TypeError, ValueError, OverflowError):
         return False

@@ -16,13 +16,13 @@ class SinceField(fields.Field):
             raise ValidationError("Give a date (YYYY-MM-DD) or an RFC 3339 time.")
         try:
             if len(value) == 10:
-                return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), dt.timezone.utc)
+                return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), dt.UTC)
             moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             raise ValidationError("Give a date (YYYY-MM-DD) or an RFC 3339 time.") from None
         if moment.tzinfo is None:
             raise ValidationError("An RFC 3339 time has a zone (Z or ±hh:mm).")
-        return utc(moment).astimezone(dt.timezone.utc)
+        return utc(moment).astimezone(dt.UTC)
 
 
 class SealQuery(Schema):

@@ -51,7 +51,7 @@ def utc_text(moment: dt.datetime) -> str:
     """RFC 3339 UTC to the second, as clock.rfc3339 writes it; without its per-call checks, as
     this runs for every record sealed or verified."""
     if moment.utcoffset():
-        moment = moment.astimezone(dt.timezone.utc)
+        moment = moment.astimezone(dt.UTC)
     return moment.isoformat(timespec="seconds")[:19] + "Z"
 
 

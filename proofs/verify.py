@@ -70,7 +70,7 @@ class Failed(Exception):
 
 
 def _since_start(since: dt.date | None) -> dt.datetime | None:
-    return dt.datetime.combine(since, dt.time(), dt.timezone.utc) if since else None
+    return dt.datetime.combine(since, dt.time(), dt.UTC) if since else None
 
 
 def _swept_before() -> dict[str, dt.datetime]:

@@ -25,7 +25,7 @@ def _paris_to_utc(value: str | None) -> str | None:
         return value
     if local.tzinfo is None:
         local = local.replace(tzinfo=PARIS)
-    return local.astimezone(dt.timezone.utc).isoformat()
+    return local.astimezone(dt.UTC).isoformat()
 
 
 def _intake_page(form, errors=None, code=200):

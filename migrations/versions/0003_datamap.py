@@ -5,9 +5,8 @@ Revises: 0002_dsar
 Create Date: 2026-11-26 09:12:53.147118
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0003_datamap'

@@ -5,9 +5,8 @@ Revises: 0003_datamap
 Create Date: 2026-11-26 09:47:06.163226
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0004_backoffice'

@@ -7,7 +7,6 @@ Create Date: 2026-11-26 12:40:00.000000
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0005_dsar_closed_index'
 down_revision = '0004_backoffice'

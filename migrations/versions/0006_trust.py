@@ -54,7 +54,7 @@ def _adopt_old_key(secrets_table) -> None:
         "+ (SELECT COUNT(*) FROM data_exports)")).scalar()
     if not hashed:  # no hash made yet: a key of its own from the start
         op.bulk_insert(secrets_table, [{"name": "pseudonym_key", "value": secrets.token_urlsafe(48),
-                                        "created_at": dt.datetime.now(dt.timezone.utc)}])
+                                        "created_at": dt.datetime.now(dt.UTC)}])
         return
     try:
         from flask import current_app
@@ -64,7 +64,7 @@ def _adopt_old_key(secrets_table) -> None:
         raise RuntimeError("0006_trust must run through `flask db upgrade`, with the SECRET_KEY that made "
                            "the existing receipts (it becomes the pseudonym key)") from None
     op.bulk_insert(secrets_table, [{"name": "pseudonym_key", "value": old_key,
-                                    "created_at": dt.datetime.now(dt.timezone.utc)}])
+                                    "created_at": dt.datetime.now(dt.UTC)}])
 
 
 def downgrade():

@@ -13,9 +13,8 @@ proofs; the table is locked meanwhile). SQLite keeps its plain table.
 """
 import datetime as dt
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0009_proof_partitions'
@@ -57,7 +56,7 @@ def upgrade():
     bind.execute(sa.text(f'ALTER TABLE "{TABLE}" ADD CONSTRAINT "pk_{TABLE}" PRIMARY KEY (consent_id, recorded_at)'))
     _indexes(bind)
     bind.execute(sa.text(f'CREATE TABLE "{TABLE}_default" PARTITION OF "{TABLE}" DEFAULT'))
-    today = dt.datetime.now(dt.timezone.utc).date().replace(day=1)
+    today = dt.datetime.now(dt.UTC).date().replace(day=1)
     months = set(bind.execute(sa.text(
         f"SELECT DISTINCT date_trunc('month', recorded_at AT TIME ZONE 'UTC')::date FROM \"{OLD}\"")).scalars())
     month = today

@@ -15,7 +15,6 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0012_banner_kit'
 down_revision = '0011_backoffice_ux'

@@ -12,7 +12,7 @@ from consent_service import clock
 from consent_service.extensions import db
 
 PASSWORD = "correct horse battery staple"
-NOW = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)
 
 
 @functools.cache

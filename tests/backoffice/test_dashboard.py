@@ -56,7 +56,7 @@ def test_the_counts_are_open_overdue_and_due_this_week(dpo_client, bo):
 
     # NOW is Monday 1 March 2027: this week ends on Sunday 7 March.
     _bulk(2, received=NOW - dt.timedelta(days=40), prefix="LATE")  # due 1 February: overdue
-    _bulk(3, received=dt.datetime(2027, 2, 3, 9, tzinfo=dt.timezone.utc), prefix="WEEK")  # due Wednesday 3 March
+    _bulk(3, received=dt.datetime(2027, 2, 3, 9, tzinfo=dt.UTC), prefix="WEEK")  # due Wednesday 3 March
     _bulk(4, received=NOW, prefix="LATER")  # due 1 April
     _bulk(5, received=NOW - dt.timedelta(days=40), status="rejected", prefix="SHUT")  # closed: never counted
     counts = cases.counts()

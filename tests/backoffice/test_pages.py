@@ -180,7 +180,7 @@ def test_intake_of_a_request_received_by_phone(dpo_client):
     reference = response.headers["Location"].rsplit("/", 1)[1]
     made, events = _events(reference)
     assert made.channel == "phone" and made.type == "objection" and made.account_id == "T-77"
-    assert clock.utc(made.received_at) == dt.datetime(2027, 2, 27, 9, 30, tzinfo=dt.timezone.utc)  # Paris time
+    assert clock.utc(made.received_at) == dt.datetime(2027, 2, 27, 9, 30, tzinfo=dt.UTC)  # Paris time
     assert events == [("received", "dpo@bailleur.example.fr")]
 
 

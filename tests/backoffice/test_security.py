@@ -4,8 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pytest
-
 from consent_service import clock
 from consent_service.extensions import db
 

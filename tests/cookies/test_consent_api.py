@@ -8,7 +8,7 @@ from cookies.models import ConsentRecord
 
 from .helpers import ORIGIN, decide, make_site, publish
 
-PARIS_NOON = dt.datetime(2027, 1, 31, 11, 0, tzinfo=dt.timezone.utc)
+PARIS_NOON = dt.datetime(2027, 1, 31, 11, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def test_accept_all_turns_optional_categories_on_and_sets_two_cookies(client, si
         assert "Path=/" in header and "SameSite=Lax" in header
         assert "HttpOnly" not in header and "Secure" not in header
         assert f"Max-Age={body['cookies']['r_ci']['max_age']}" in header
-    seconds = (dt.datetime(2028, 2, 29, 11, tzinfo=dt.timezone.utc) - PARIS_NOON).total_seconds()
+    seconds = (dt.datetime(2028, 2, 29, 11, tzinfo=dt.UTC) - PARIS_NOON).total_seconds()
     assert body["cookies"]["cookie_consent"]["max_age"] == int(seconds)
 
 
@@ -223,9 +223,9 @@ def test_the_rate_limit_can_be_switched_off(app_with):
 
 
 def test_rate_limit_counters_can_live_in_redis(app_with):
-    import redis
-
     import os
+
+    import redis
 
     try:
         redis.Redis(host="127.0.0.1", port=6379, db=15, socket_connect_timeout=1).flushdb()

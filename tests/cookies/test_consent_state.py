@@ -9,7 +9,7 @@ from consent_service.extensions import db
 
 from .helpers import decide, make_site, publish
 
-START = dt.datetime(2027, 1, 31, 11, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2027, 1, 31, 11, 0, tzinfo=dt.UTC)
 STATE = "/v1/sites/espace-locataire/consent-state"
 
 
@@ -65,11 +65,11 @@ def test_a_refusal_expires_after_one_month_and_an_acceptance_after_thirteen(clie
     accepted = _cookies(decide(client, action="accept_all"))
     clock.set_now(START + dt.timedelta(days=27))
     assert _state(client, refused)["show_banner"] is False
-    clock.set_now(dt.datetime(2027, 2, 28, 11, 0, 1, tzinfo=dt.timezone.utc))
+    clock.set_now(dt.datetime(2027, 2, 28, 11, 0, 1, tzinfo=dt.UTC))
     state = _state(client, refused)
     assert state["reason"] == "expired" and state["categories"]["analytics"] is False
     assert _state(client, accepted)["show_banner"] is False
-    clock.set_now(dt.datetime(2028, 2, 29, 11, 0, 0, tzinfo=dt.timezone.utc))
+    clock.set_now(dt.datetime(2028, 2, 29, 11, 0, 0, tzinfo=dt.UTC))
     state = _state(client, accepted)
     assert state["reason"] == "expired" and state["categories"]["analytics"] is False
 

@@ -87,7 +87,7 @@ def test_a_failed_batch_fails_every_request_in_it_and_commits_none():
 
 def test_proofs_written_together_are_all_in_the_database(app):
     writer = GroupCommit(lambda: db.engine.begin())
-    now = dt.datetime(2027, 1, 31, 9, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2027, 1, 31, 9, tzinfo=dt.UTC)
     ids = [uuid.uuid4().hex for _ in range(12)]
     errors = []
 

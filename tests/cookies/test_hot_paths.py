@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from consent_service import apikeys, clock
 from consent_service.extensions import db, limiter
 from cookies import services
-from cookies.models import ConsentRecord
 from cookies.hot import HotPaths
+from cookies.models import ConsentRecord
 
 from .helpers import ORIGIN, make_site, publish
 
@@ -21,7 +21,7 @@ POLICY = f"/v1/sites/{SITE}/policy"
 STATE = f"/v1/sites/{SITE}/consent-state"
 WRITE = f"/v1/sites/{SITE}/consents"
 TRACE = {"X-Request-Id": "trace-42"}
-NOW = dt.datetime(2027, 1, 31, 9, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2027, 1, 31, 9, 0, tzinfo=dt.UTC)
 
 
 def _holder(app) -> tuple[object, str]:

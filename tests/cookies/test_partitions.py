@@ -15,7 +15,7 @@ from cookies.subject_data import ExpiredProofSweep
 
 from ..conftest import PG_ADMIN_URL
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2027, 5, 10, 12, 0, tzinfo=UTC)
 
 

@@ -41,9 +41,9 @@ def test_an_unknown_proof_is_404(client, site, api_key):
 def test_history_by_visitor_and_by_account_is_newest_first(client, site, api_key):
     reader = api_key("consents:read")
     writer = api_key("accounts:write")
-    clock.set_now(dt.datetime(2027, 1, 1, 9, tzinfo=dt.timezone.utc))
+    clock.set_now(dt.datetime(2027, 1, 1, 9, tzinfo=dt.UTC))
     first = decide(client, action="refuse_all", visitor_id="visitor-aaaa").get_json()["consent_id"]
-    clock.set_now(dt.datetime(2027, 2, 1, 9, tzinfo=dt.timezone.utc))
+    clock.set_now(dt.datetime(2027, 2, 1, 9, tzinfo=dt.UTC))
     second = decide(client, action="accept_all", visitor_id="visitor-aaaa").get_json()["consent_id"]
     other_device = decide(client, action="withdraw", visitor_id="visitor-bbbb").get_json()["consent_id"]
     decide(client, action="accept_all", visitor_id="stranger-cccc")

@@ -53,7 +53,7 @@ def test_revoked_keys_stop_working(app, client):
 def test_last_use_is_recorded_at_most_once_a_minute(app, client):
     key = apikeys.create_key("used", ["consents:read"])
     db.session.commit()
-    start = dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.UTC)
     clock.set_now(start)
     headers = {"Authorization": f"Bearer {key}"}
     client.get("/v1/consents?visitor_id=abcdefgh", headers=headers)

@@ -1,7 +1,6 @@
 """The application shell: health, error shape, limits, headers, configuration."""
 import logging
 
-import pytest
 from sqlalchemy.exc import OperationalError
 
 from consent_service import create_app

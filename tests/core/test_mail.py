@@ -11,7 +11,7 @@ from consent_service.mail import OutboxMessage, queue_mail, send_due
 
 from ..dsar.helpers import SmtpSink, free_port
 
-T0 = dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture

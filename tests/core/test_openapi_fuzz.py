@@ -1,5 +1,4 @@
 """schemathesis against /v1/openapi.json: no 5xx, no response that breaks its own schema."""
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from consent_service import clock
 from consent_service.extensions import db
 
-NOW = dt.datetime(2027, 3, 15, 10, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2027, 3, 15, 10, 0, tzinfo=dt.UTC)
 TENANTS = {
     "A1001": ("Camille Martin", "camille.martin@example.fr", dt.date(1985, 4, 12)),
     "A1002": ("Lucas Bernard", "lucas.bernard@example.fr", dt.date(1979, 11, 3)),

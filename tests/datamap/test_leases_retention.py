@@ -57,10 +57,10 @@ def test_malformed_json_is_400(client, writer):
 
 def test_the_worker_purges_on_the_due_day_and_not_before(client, writer, portal):
     put_lease(client, writer, "2027-03-10")  # due 2027-06-10
-    clock.set_now(dt.datetime(2027, 6, 9, 21, 59, tzinfo=dt.timezone.utc))  # 23:59 in Paris, 9 June
+    clock.set_now(dt.datetime(2027, 6, 9, 21, 59, tzinfo=dt.UTC))  # 23:59 in Paris, 9 June
     run_worker()
     assert db.session.execute(db.select(Purge).where(Purge.trigger == "lease_ended")).first() is None
-    clock.set_now(dt.datetime(2027, 6, 9, 22, 0, tzinfo=dt.timezone.utc))  # midnight in Paris, 10 June
+    clock.set_now(dt.datetime(2027, 6, 9, 22, 0, tzinfo=dt.UTC))  # midnight in Paris, 10 June
     run_worker()
     purge = db.session.execute(db.select(Purge).where(Purge.trigger == "lease_ended")).scalar_one()
     assert purge.status == "done" and purge.account_id is None
@@ -174,7 +174,7 @@ def _proofs_left() -> list[str]:
 def test_the_proof_sweep_goes_oldest_first_in_batches_and_stops_at_the_cutoff(app):
     from cookies.subject_data import ExpiredProofSweep
 
-    start = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     ids = _proofs_recorded_at(*[start + dt.timedelta(hours=h) for h in (6, 0, 5, 1, 4, 2, 3, 100, 101)])
     # recorded order: ids[1] (0h), ids[3] (1h), ids[5] (2h), ids[6] (3h), ids[4] (4h), ids[2] (5h), ids[0] (6h)
     sweep = ExpiredProofSweep(start + dt.timedelta(hours=50), 3)
@@ -190,7 +190,7 @@ def test_the_proof_sweep_goes_oldest_first_in_batches_and_stops_at_the_cutoff(ap
 def test_a_proof_sweep_batch_takes_the_rows_sharing_its_boundary_instant(app):
     from cookies.subject_data import ExpiredProofSweep
 
-    start = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     same = start + dt.timedelta(hours=1)
     ids = _proofs_recorded_at(start, same, same, start + dt.timedelta(hours=2))
     sweep = ExpiredProofSweep(start + dt.timedelta(days=1), 2)

@@ -11,8 +11,15 @@ from consent_service.extensions import db
 from datamap import connectors
 from datamap.models import Purge
 
-from .helpers import (TENANTS, assert_no_personal_data, consent_for, consent_rows, link_rows, personal_needles,
-                      run_worker)
+from .helpers import (
+    TENANTS,
+    assert_no_personal_data,
+    consent_for,
+    consent_rows,
+    link_rows,
+    personal_needles,
+    run_worker,
+)
 
 
 def delete(client, headers, account_id="A1001"):

@@ -147,7 +147,7 @@ def test_a_worker_killed_with_sigkill_mid_purge_is_finished_by_the_next(app, cli
     db.session.remove()
     assert db.session.get(Purge, purge_id).status == "running"
     assert portal.count("documents", account_id="A1001") + portal.count("tenants", account_id="A1001") > 0
-    clock.set_now(dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=10))  # past the dead worker's lease
+    clock.set_now(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10))  # past the dead worker's lease
     run_worker()
     assert db.session.get(Purge, purge_id).status == "done"
     for table in ("tenants", "documents", "payments"):

@@ -285,7 +285,7 @@ def test_usable_on_a_narrow_screen(browser, service, width):
 
 
 def test_banner_returns_when_the_refusal_is_due_but_not_within_the_acceptance(page, context, service):
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     open_demo(page, service)
     choose(page, "Tout refuser")
     page.clock.set_fixed_time(now + dt.timedelta(days=20))
