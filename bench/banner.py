@@ -73,13 +73,15 @@ def visit(browser, context, url: str, banner: bool) -> tuple[dict, object]:
 
     def keep(response):
         if response.url.endswith("/banner.js") or response.url.endswith("/policy"):
-            bodies[response.url.rsplit("/", 1)[1]] = (response.status, response.body() if response.status == 200 else b"")
+            body = response.body() if response.status == 200 else b""
+            bodies[response.url.rsplit("/", 1)[1]] = (response.status, body)
 
     page.on("response", keep)
     browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
     page.goto(url, wait_until="load")
     if banner:
-        page.wait_for_function("() => window.__bench.visible || (document.getElementById('cc-m') && !document.getElementById('cc-b'))")
+        page.wait_for_function("() => window.__bench.visible"
+                               " || (document.getElementById('cc-m') && !document.getElementById('cc-b'))")
     page.wait_for_timeout(200)
     in_banner, all_tasks = main_thread_cpu(browser.stop_tracing(), url)
     timing = page.evaluate("window.__bench")
@@ -127,7 +129,7 @@ def main() -> None:
             context.add_init_script(TIMING)
             page_result, page = visit(browser, context, f"{service.base}/demo", banner=True)
             first.append(page_result)
-            for name, (status, body) in page_result["bodies"].items():
+            for name, (_, body) in page_result["bodies"].items():
                 sizes[name] = (len(body), len(gzip.compress(body, 6)))
             with page.expect_response(lambda r: r.url.endswith("/consents")):
                 page.get_by_role("button", name="Tout refuser", exact=True).click()

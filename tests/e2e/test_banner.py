@@ -90,7 +90,8 @@ def test_focus_stays_in_the_dialog_and_is_visible(page, service):
     for key in ["Tab"] * 8 + ["Shift+Tab"] * 8:
         page.keyboard.press(key)
         assert page.evaluate(inside), key
-        seen.add(page.evaluate("document.activeElement.getAttribute('aria-label') || document.activeElement.textContent"))
+        seen.add(page.evaluate("document.activeElement.getAttribute('aria-label')"
+                               " || document.activeElement.textContent"))
         style = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
         assert style == "solid", f"no visible focus on {seen}"
     assert {"Tout accepter", "Tout refuser", "Personnaliser", "En savoir plus", "Fermer"} <= seen
@@ -498,7 +499,8 @@ def test_banner_screenshots(browser, service, tmp_path, name, viewport, scheme):
 
     folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport=dict(zip(("width", "height"), viewport)), device_scale_factor=1,
+    width, height = viewport
+    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
                                   color_scheme=scheme)
     page = context.new_page()
     try:
