@@ -55,11 +55,13 @@ def goto(page, url):
 # --- events and ready ---------------------------------------------------------------------------
 
 
-def test_events_fire_once_per_cause_with_first_and_changed(page, portal, service):
-    portal.settings.update(site=service.new_site("events", [portal.base]), after=LISTENERS)
+@pytest.mark.parametrize("where", ["base", "cross_site"])
+def test_events_fire_once_per_cause_with_first_and_changed(page, portal, service, where):
+    host = getattr(portal, where)  # another origin of the same site, or another site altogether
+    portal.settings.update(site=service.new_site(f"events-{where.replace('_', '-')}", [host]), after=LISTENERS)
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    goto(page, f"{portal.base}/")
+    goto(page, f"{host}/")
     expect_visible(dialog(page))
     assert events(page) == [] and page.evaluate("window.readyWith") is None
     page.keyboard.press("Escape")  # closing records nothing: no event
@@ -140,23 +142,25 @@ def consent_calls(page):
     return page.evaluate("dataLayer.filter(a => a[0] === 'consent').map(a => [a[1], Object.assign({}, a[2])])")
 
 
-def test_consent_defaults_are_set_before_the_tag_on_first_and_returning_visits(page, portal, service):
-    site = service.new_site("defaults", [portal.base])
+@pytest.mark.parametrize("where", ["base", "cross_site"])
+def test_consent_defaults_are_set_before_the_tag_on_first_and_returning_visits(page, portal, service, where):
+    host = getattr(portal, where)
+    site = service.new_site(f"defaults-{where.replace('_', '-')}", [host])
     defaults_page(portal, service, site)
-    goto(page, f"{portal.base}/")
+    goto(page, f"{host}/")
     assert page.evaluate("window.tagSaw") == [["default", {**V2_DENIED, "wait_for_update": 500}]]
     choose(page, "Tout accepter")
     # banner.js sent no default of its own, and an update after the choice
     assert [c[0] for c in consent_calls(page)] == ["default", "update"]
     assert consent_calls(page)[1][1] == {**V2_DENIED, "analytics_storage": "granted"}
 
-    goto(page, f"{portal.base}/next")  # returning: granted before any tag runs
+    goto(page, f"{host}/next")  # returning: granted before any tag runs
     assert page.evaluate("window.tagSaw") == [["default", {**V2_DENIED, "analytics_storage": "granted",
                                                            "wait_for_update": 500}]]
     page.evaluate("consentBanner.open()")
     choose(page, "Tout refuser")
     assert consent_calls(page)[-1] == ["update", V2_DENIED]
-    goto(page, f"{portal.base}/again")
+    goto(page, f"{host}/again")
     assert page.evaluate("window.tagSaw") == [["default", {**V2_DENIED, "wait_for_update": 500}]]
 
 
