@@ -129,7 +129,8 @@ def public_asset(body: bytes, mimetype: str, max_age: int, etag: str) -> Respons
     response.set_etag(etag)
     response.headers["Cache-Control"] = f"public, max-age={max_age}"
     response.headers["Access-Control-Allow-Origin"] = "*"
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place: a 304 without the body when the ETag matches
+    return response
 
 
 @pages_blp.get("/banner.js")
