@@ -109,7 +109,7 @@ def run_once() -> dict[str, int]:
     """One full pass over every job whatever its schedule (``worker --once``); a failing job is
     logged (-1) and the others still run."""
     done = {job.name: _run(job) for job in jobs()}
-    _record_pass(_once_id())
+    _record_pass(_once_id(), stopped=True)  # a pass, and the end of this run
     return done
 
 
@@ -198,7 +198,7 @@ def _once_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:once"[:96]
 
 
-def _record_pass(worker_id: str, stopped: bool = False) -> None:
+def _record_pass(worker_id: str, *, passed: bool = True, stopped: bool = False) -> None:
     now = clock.now()
     try:
         process = db.session.get(WorkerProcess, worker_id)
@@ -206,10 +206,10 @@ def _record_pass(worker_id: str, stopped: bool = False) -> None:
             process = WorkerProcess(worker_id=worker_id, hostname=socket.gethostname()[:255], pid=os.getpid(),
                                     started_at=now, passes=0)
             db.session.add(process)
+        if passed:
+            process.last_pass_at, process.passes = now, (process.passes or 0) + 1
         if stopped:
             process.stopped_at = now
-        else:
-            process.last_pass_at, process.passes = now, (process.passes or 0) + 1
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -248,7 +248,7 @@ def run_forever(idle_seconds: float | None = None) -> None:
                 log.info("worker pass: %s", done)
                 continue
             _stop.wait(idle)
-    _record_pass(worker_id, stopped=True)
+    _record_pass(worker_id, passed=False, stopped=True)
     db.session.remove()
     log.info("worker %s stopped", worker_id)
 

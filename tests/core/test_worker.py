@@ -164,3 +164,11 @@ def test_a_schedule_that_cannot_be_read_skips_the_job_for_this_pass(app, calls):
         return True
 
     assert list(worker.run_due(unreadable)) == ["every_pass", "daily"]
+
+
+def test_a_once_run_is_shown_finished_not_running(app, calls):
+    clock.set_now(T0)
+    worker.run_once()
+    process, = worker.status()[0]
+    assert process.last_pass_at == process.stopped_at == T0 and process.passes == 1
+    assert "stopped 2027-03-01T08:00:00Z" in app.test_cli_runner().invoke(args=["worker", "status"]).output
