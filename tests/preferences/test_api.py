@@ -260,3 +260,11 @@ def test_the_day_of_a_request_is_the_paris_day(paying):
     paying.stop("2027-05-10")
     clock.set_now(paris(2027, 4, 24, 0, 30))  # 22:30 UTC on the 23rd, but Saturday in Paris: too late
     assert paying.paperless("2027-05-10").get_json()["paperless"]["effective_on"] == "2027-06-10"
+
+
+def test_choosing_the_defaults_on_an_account_never_seen_keeps_only_the_explicit_choices(portal):
+    assert portal.patch({"email": False}).status_code == 200  # the default: nothing to remember
+    assert portal.history().get_json()["items"] == []
+    portal.patch({"themes": {"appointment_confirmations": True}})  # an explicit choice, kept as proof
+    (item,) = portal.history().get_json()["items"]
+    assert item["before"] == item["after"] and item["asked"] == {"themes": {"appointment_confirmations": True}}
