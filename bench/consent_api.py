@@ -376,10 +376,10 @@ def summarise(runs: dict[str, list[Result]], scenarios: list[Scenario]) -> dict[
         median = sorted(found, key=lambda r: r.rps)[len(found) // 2]
         result = dataclasses.replace(median)
         if s.ceiling:
-            result.round_ratios = [r.rps / c.rps for r, c in zip(found, runs[s.ceiling]) if c.rps]
+            result.round_ratios = [r.rps / c.rps for r, c in zip(found, runs[s.ceiling], strict=False) if c.rps]
             ratios = sorted(result.round_ratios)
             result.ratio = ratios[len(ratios) // 2] if ratios else 0.0
-            cpu_ratios = sorted(c.cpu_ms / r.cpu_ms for r, c in zip(found, runs[s.ceiling]) if r.cpu_ms)
+            cpu_ratios = sorted(c.cpu_ms / r.cpu_ms for r, c in zip(found, runs[s.ceiling], strict=False) if r.cpu_ms)
             result.cpu_ratio = cpu_ratios[len(cpu_ratios) // 2] if cpu_ratios else None
         result.cpu_ms = sorted(r.cpu_ms for r in found)[len(found) // 2]
         result.statuses, result.errors = {}, {}
@@ -401,7 +401,7 @@ def render(results: dict[str, Result], args, context: dict) -> str:
         "|---|---:|---:|---:|---:|---|---:|---:|---|:-:|",
     ]
     verdicts = []
-    for key, result in results.items():
+    for result in results.values():
         s = result.scenario
         ratio_text = compared = target_text = met_text = "—"
         if s.ceiling:
@@ -467,7 +467,8 @@ def parse_args(argv=None):
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--rounds", type=int, default=3, help="measure every scenario this many times, "
-                        "interleaved; report the median run and the median same-round ratio (other load on the machine)")
+                        "interleaved; report the median run and the median same-round ratio "
+                        "(other load on the machine)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (all three servers)")
     parser.add_argument("--p99-ms", type=float, default=50.0)
     parser.add_argument("--database", default="consent_bench", help="scratch database (dropped and recreated)")

@@ -70,8 +70,9 @@ def main() -> None:
                 ours, raw = [], []
                 for round_ in range(args.rounds):
                     account = f"A{round_ + 1}"
-                    pair = [lambda: ours.append(timed(lambda: our_export(app, account))),
-                            lambda: raw.append(timed(lambda: raw_export(portal, account, scratch / "raw.json")))]
+                    pair = [lambda account=account: ours.append(timed(lambda: our_export(app, account))),
+                            lambda account=account: raw.append(
+                                timed(lambda: raw_export(portal, account, scratch / "raw.json")))]
                     for run in (pair if round_ % 2 == 0 else pair[::-1]):
                         run()
                 print(ratio_line(f"export one account ({ROWS // ACCOUNTS:,} rows) from {ROWS:,} rows", ours, raw, 2.0))

@@ -8,9 +8,9 @@
    ``DELETE`` of the same rows; the longest batch (the longest any lock is held) must stay
    under 1 s. Target: <= 2x.
 
-Usage: ``.venv/bin/python bench/purge.py [--rounds 3] [--warm-up 4] [--accounts 100] [--skip-retention]``; PostgreSQL at ``BENCH_PG_URL``
-(default ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``). A scratch database is
-created and dropped.
+Usage: ``.venv/bin/python bench/purge.py [--rounds 3] [--warm-up 4] [--accounts 100] [--skip-retention]``;
+PostgreSQL at ``BENCH_PG_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``). A scratch
+database is created and dropped.
 """
 from __future__ import annotations
 
@@ -37,12 +37,12 @@ def bench_account_purge(app, portal: sa.Engine, rounds: int, accounts: int, warm
 
             started = []
 
-            def purge():  # what the API call and then one worker pass do
+            def purge(mine: str = mine, started: list = started) -> None:  # the API call, then one worker pass
                 started.append(engine.start_purge(mine, "account_deleted"))
                 db.session.commit()
                 engine.run_purges()
 
-            def raw_delete():
+            def raw_delete(theirs: str = theirs) -> None:
                 with portal.begin() as conn:
                     conn.execute(sa.text("DELETE FROM documents WHERE account_id = :a"), {"a": theirs})
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 
 from flask import Flask, jsonify
 from sqlalchemy import text
@@ -42,25 +43,24 @@ def create_app(config_overrides: dict | None = None, environ: dict | None = None
     cli.init_app(app)
     _health(app)
 
-    from cookies import init_app as init_cookies
-
-    init_cookies(app)
-
-    from dsar import init_app as init_dsar
-
-    init_dsar(app)
-
-    from datamap import init_app as init_datamap
-
-    init_datamap(app)
-
-    from backoffice import init_app as init_backoffice; init_backoffice(app)  # noqa: E702 (one line: shared file)
-    from proofs import init_app as init_proofs; init_proofs(app)  # noqa: E702 (one line: shared file)
-    from preferences import init_app as init_preferences; init_preferences(app)  # noqa: E702 (one line: shared file)
+    for feature in _features():
+        feature.init_app(app)
     mail.init_app(app)  # last: a worker pass sends the mail its other jobs queued
     hooks.check(app)  # a required hook nobody registered stops the start here
     metrics.init_app(app)  # last: its timer wraps every handler, the hot ones included
     return app
+
+
+def _features() -> tuple[ModuleType, ...]:
+    """The feature packages, in the order they register (imported here: each imports the core)."""
+    import backoffice
+    import cookies
+    import datamap
+    import dsar
+    import preferences
+    import proofs
+
+    return cookies, dsar, datamap, backoffice, proofs, preferences
 
 
 def _migrations_dir() -> Path:

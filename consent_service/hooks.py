@@ -2,19 +2,12 @@
 
 Each hook is declared once, here, with the :class:`typing.Protocol` its implementation
 follows; a feature registers its implementation from its ``init_app``
-(``hooks.ACCOUNT_PURGED.register(app, services.account_purged)``) and the caller looks it up
-(``hooks.ACCOUNT_PURGED.get()``; ``find()`` for an optional hook, which may be absent). ``create_app()`` calls :func:`check` once every feature is
-registered: a required hook that nobody registered stops the start with a message saying
-which guarantee it carries, so a missing or misspelt hook can never silently turn a GDPR
-guarantee off.
-
-| hook | declared for | registered by | read by |
-|---|---|---|---|
-| ``CONSENT_OBJECTIONS`` | objections (art. 21) honoured in the consent state | ``datamap`` | ``cookies.services`` |
-| ``ACCOUNT_PURGED`` | no visitor link, no request kept whole, for a purged account | ``datamap`` | ``cookies.services``, ``dsar.retention`` |
-| ``DSAR_EXECUTORS`` | a verified request is carried out (one executor per type ``dsar`` requires) | ``datamap`` | ``dsar.workflow`` |
-| ``IDENTITY_VERIFIER`` | optional: a form's account id + birth date verify the subject | ``datamap`` | ``dsar.intake`` |
-| ``ADDRESS_CHECK`` | the e-mailed link verifies a request naming an account only from the address on file | ``datamap`` | ``dsar.intake`` |
+(``hooks.ACCOUNT_PURGED.register(app, services.account_purged)``) and the caller looks it
+up (``hooks.ACCOUNT_PURGED.get()``; ``find()`` for an optional hook, which may be absent).
+``create_app()`` calls :func:`check` once every feature is registered: a required hook that
+nobody registered stops the start with a message saying which guarantee it carries, so a
+missing or misspelt hook can never silently turn a GDPR guarantee off. The table of hooks,
+who registers and who calls each, is in README.md (Architecture).
 """
 from __future__ import annotations
 

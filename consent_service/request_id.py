@@ -22,7 +22,7 @@ HEADER = "X-Request-Id"
 ENVIRON_KEY = "consent_service.request_id"
 MAX_LENGTH = 128
 _INCOMING = "HTTP_X_REQUEST_ID"
-_SANE = re.compile(r"[A-Za-z0-9\-_.:+/=@]{1,%d}" % MAX_LENGTH)
+_SANE = re.compile(rf"[A-Za-z0-9\-_.:+/=@]{{1,{MAX_LENGTH}}}")
 
 
 def is_sane(value: str | None) -> bool:

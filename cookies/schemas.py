@@ -23,7 +23,7 @@ def _origin(value: str) -> None:
             or parts.username or parts.password:
         raise ValidationError("An origin is scheme://host[:port] with no path.")
     try:
-        parts.port
+        _ = parts.port  # parsing it is the check
     except ValueError:
         raise ValidationError("Bad port.") from None
 

@@ -28,7 +28,7 @@ def check_command(path: str | None) -> None:
             datamap = loader.load(path)
         except loader.DataMapError as err:
             click.echo(str(err), err=True)
-            raise SystemExit(1)
+            raise SystemExit(1) from None
         click.echo(f"data map: {path}")
     for line in loader.report(datamap):
         click.echo(line)

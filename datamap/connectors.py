@@ -110,7 +110,7 @@ def rows_of(store: Store, table: Table, account_id: str) -> Iterator[dict]:
         result = conn.execution_options(stream_results=True, yield_per=FETCH_CHUNK).execute(query)
         keys = list(result.keys())
         for row in result:
-            yield dict(zip(keys, row))
+            yield dict(zip(keys, row, strict=True))
 
 
 def update_columns(store: Store, table: Table, account_id: str, values: dict) -> int:

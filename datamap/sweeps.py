@@ -3,6 +3,7 @@ tables goes in bounded batches, each committed on its own, and a receipt (trigge
 ``retention``) records what went. The runner commits: it is a worker job."""
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 
@@ -48,10 +49,10 @@ def run_retention() -> int:
                 for table in store.tables:
                     if table.retention:
                         cutoff = connectors.retention_cutoff(table, now)
-                        count = drain(lambda: connectors.sweep_batch(store, table, cutoff, batch))
+                        count = drain(functools.partial(connectors.sweep_batch, store, table, cutoff, batch))
                         removed.append((store.name, table.name, count))
             elif store.retention:
-                removed.append((store.name, None, drain(lambda: connectors.sweep_files(store, now, batch))))
+                removed.append((store.name, None, drain(functools.partial(connectors.sweep_files, store, now, batch))))
         except Exception as err:
             db.session.rollback()
             log.warning("retention sweep of store %s failed: %s", store.name, type(err).__name__)

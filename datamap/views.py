@@ -75,7 +75,8 @@ def download_export(token):
     except exports.ExportExpired:
         abort(410, "This link has expired; ask the data protection officer for a new export.")
     response = Response(stream_with_context(exports.content_of(export)), mimetype="application/zip")
-    response.headers["Content-Disposition"] = f'attachment; filename="donnees-{export.reference or export.export_id}.zip"'
+    name = f"donnees-{export.reference or export.export_id}.zip"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.content_length = export.size
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"

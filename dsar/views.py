@@ -90,7 +90,8 @@ def intake_request(data):
 @apikeys.require_scope("dsar:inbound")
 @blp.response(202, schemas.InboundAccepted)
 @blp.doc(requestBody={"required": True, "content": {
-    media: {"schema": {"type": "string", "format": "binary"}} for media in ("message/rfc822", "application/octet-stream")}})
+    media: {"schema": {"type": "string", "format": "binary"}}
+    for media in ("message/rfc822", "application/octet-stream")}})
 def inbound_email_view():
     """A raw e-mail (``message/rfc822``, at most 10 MiB) sent to the DPO's address becomes a
     case with ``channel: "email"``; a duplicate within minutes joins the open case."""

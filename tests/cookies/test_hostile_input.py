@@ -96,7 +96,8 @@ def test_hostile_values_in_every_consent_field(client, seeded, hostile):
             "locale": "fr", "page": "https://www.example.fr/"}
     for path in list(_paths(body)) + [("categories", hostile)]:
         before = _count(ConsentRecord)
-        document = _replace(body, path, hostile) if path != ("categories", hostile) else {**body, "categories": {hostile: True}}
+        document = (_replace(body, path, hostile) if path != ("categories", hostile)
+                    else {**body, "categories": {hostile: True}})
         response = client.post("/v1/sites/espace-locataire/consents", json=document)
         _assert_clean(response, before, _count(ConsentRecord))
 

@@ -217,7 +217,8 @@ def test_the_request_id_is_new_on_every_hot_answer(app, client, admin):
 
 def test_a_request_id_sent_is_returned_by_the_hot_answers(app, client, admin):
     _site(client, admin)
-    for method, path, kwargs in [("GET", POLICY, {}), ("GET", STATE, {}), ("POST", WRITE, {"json": {"action": "accept_all"}})]:
+    for method, path, kwargs in [("GET", POLICY, {}), ("GET", STATE, {}),
+                                 ("POST", WRITE, {"json": {"action": "accept_all"}})]:
         assert client.open(path, method=method, headers=TRACE, **kwargs).headers["X-Request-Id"] == "trace-42"
 
 
@@ -266,7 +267,8 @@ def test_behind_proxy_fix_the_client_address_is_the_forwarded_one(app_with, admi
                               headers={**first, "X-Forwarded-For": "203.0.113.10"})]
     same_ids()
     got = [answers.hot("POST", WRITE, json={"action": "accept_all"}, headers=first),
-           answers.hot("POST", WRITE, json={"action": "accept_all"}, headers={**first, "X-Forwarded-For": "203.0.113.10"})]
+           answers.hot("POST", WRITE, json={"action": "accept_all"},
+                       headers={**first, "X-Forwarded-For": "203.0.113.10"})]
     assert got == expected and [status for status, _, _ in got] == [201, 201] and not handed
     consent_id = client.post(WRITE, json={"action": "accept_all"},
                              headers={"X-Forwarded-For": "198.51.100.7"}).get_json()["consent_id"]

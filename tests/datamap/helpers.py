@@ -10,9 +10,12 @@ from cookies.models import ConsentRecord, VisitorLink
 from ..cookies.helpers import decide, make_site
 from .conftest import TENANTS
 
+_site_made: list = []  # the engine the demo site was made on: once per database
 
-def consent_for(client, api_key, account_id: str, action: str = "accept_all", site_made: list = []) -> str:
+
+def consent_for(client, api_key, account_id: str, action: str = "accept_all") -> str:
     """A visitor of ``account_id`` records a decision and the portal links it; returns the visitor id."""
+    site_made = _site_made
     if not site_made or site_made[0] is not db.engine:
         if not db.session.execute(db.select(db.text("1")).select_from(db.text("sites"))).first():
             make_site(client, api_key("sites:admin"))

@@ -76,7 +76,7 @@ def set_mail_status(ref: str, *statuses: str) -> list[int]:
     """Give the request's mail, oldest first, these statuses (the worker's doing in real life)."""
     found = mails(ref)
     assert len(found) >= len(statuses)
-    for message, status in zip(found, statuses):
+    for message, status in zip(found, statuses, strict=False):
         message.status = status
     db.session.commit()
     return [message.id for message in found]

@@ -238,7 +238,8 @@ def test_completion_carries_the_export_link_when_there_is_one(client, admin, app
     act(client, admin, reference, "complete", summary="Here is your data.")
     mail = outbox("dominique@example.fr")[-1]
     assert "has been handled" in mail.subject
-    assert "http://127.0.0.1:8000/dsar/exports/tok" in mail.text and 'href="http://127.0.0.1:8000/dsar/exports/tok"' in mail.html
+    assert "http://127.0.0.1:8000/dsar/exports/tok" in mail.text
+    assert 'href="http://127.0.0.1:8000/dsar/exports/tok"' in mail.html
 
 
 def test_no_answer_goes_to_an_address_nobody_confirmed(client, admin, app):
