@@ -28,3 +28,33 @@ def create_user_command(email: str, role: str) -> None:
         raise click.ClickException(str(err)) from None
     db.session.commit()
     click.echo(f"Created {user.role} user {user.id}.")
+
+
+def _stdin_password() -> str:
+    line = sys.stdin.readline()
+    password = line[:-1] if line.endswith("\n") else line
+    return password[:-1] if password.endswith("\r") else password
+
+
+@dpo_cli.command("disable-user")
+@click.argument("email")
+def disable_user_command(email: str) -> None:
+    """Disable a back-office user: no more sign-in, and an open session ends at its next page."""
+    try:
+        user = users.disable_user(email)
+    except users.UserError as err:
+        raise click.ClickException(str(err)) from None
+    db.session.commit()
+    click.echo(f"Disabled user {user.id}.")
+
+
+@dpo_cli.command("reset-password")
+@click.argument("email")
+def reset_password_command(email: str) -> None:
+    """Give a user a new password, read from the first line of standard input (unlocks the account)."""
+    try:
+        user = users.reset_password(email, _stdin_password())
+    except users.UserError as err:
+        raise click.ClickException(str(err)) from None
+    db.session.commit()
+    click.echo(f"New password set for user {user.id}.")

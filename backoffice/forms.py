@@ -13,6 +13,10 @@ class LoginForm(FlaskForm):
     password = PasswordField()
 
 
+class CodeForm(FlaskForm):
+    code = StringField()
+
+
 class PlainForm(FlaskForm):
     """Only the CSRF token (sign-out)."""
 

@@ -155,6 +155,7 @@ TARGETS.add(r"(?P<kind>visitor_id|account_id): (?P<n>\d+)(?P<more>\+?) record\(s
                 locale != "fr"])
 TARGETS.add(r"(?P<n>\d+) minutes", "{n} minutes")
 TARGETS.add(r"mail (?P<id>\d+)", "courrier n° {id}", "mail no. {id}")
+TARGETS.add(r"user (?P<id>\d+)", "utilisateur n° {id}", "user no. {id}")
 TARGETS.add(r"(?P<n>\d+) preference change\(s\)", "{n} changement(s) de préférences",
             "{n} preference change(s)")
 TARGETS.add(r"no preference change", "aucun changement de préférences")

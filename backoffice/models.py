@@ -30,10 +30,16 @@ class BackofficeUser(UserMixin, db.Model):
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_login: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # set: the user can no longer sign in
+    totp_secret: Mapped[str | None] = mapped_column(String(64))  # base32; set once the second factor is enrolled
 
     @property
     def can_act(self) -> bool:
         return self.role == "dpo"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a disabled user's session is no longer honoured
+        return self.disabled_at is None
 
 
 class AuditEntry(db.Model):

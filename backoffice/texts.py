@@ -19,7 +19,15 @@ TEXTS = {
                         "après plusieurs échecs. Réessayez plus tard.",
         "idle_out": "Votre session a expiré après une période d'inactivité. Reconnectez-vous.",
         "signed_out": "Vous êtes déconnecté(e).",
-        "open_requests": "Demandes en cours, par échéance", "figures": "Chiffres clés", "mail_title": "Courriers",
+        "open_requests": "Demandes en cours, par échéance", "figures": "Chiffres clés",
+        "code_title": "Code de connexion",
+        "code_label": "Code à 6 chiffres de votre application d'authentification", "code_submit": "Valider",
+        "code_failed": "Code incorrect ou expiré. Saisissez le code affiché maintenant par votre application.",
+        "enrol_title": "Activer la double authentification",
+        "enrol_help": "Votre compte doit être protégé par un second facteur. Ajoutez ce compte dans votre application "
+                      "d'authentification (FreeOTP, Aegis, Google Authenticator…) avec la clé ci-dessous, puis "
+                      "saisissez le code qu'elle affiche.",
+        "enrol_secret": "Clé à saisir :", "enrol_uri": "Ou l'adresse de configuration :", "mail_title": "Courriers",
         "mail_intro": "Chaque courrier envoyé ou à envoyer, en entier : c'est la trace de ce qui a été dit à "
                       "chacun. Sans serveur SMTP configuré, les courriers restent ici, en attente d'envoi.",
         "mail_failed_h": "Courriers en échec", "mail_failed_link": "Voir les courriers en échec",
@@ -103,7 +111,13 @@ TEXTS = {
                         "repeated failures. Try again later.",
         "idle_out": "Your session expired after a period of inactivity. Please sign in again.",
         "signed_out": "You are signed out.",
-        "open_requests": "Open requests, by deadline", "figures": "Key figures", "mail_title": "Mail",
+        "open_requests": "Open requests, by deadline", "figures": "Key figures", "code_title": "Sign-in code",
+        "code_label": "6-digit code from your authenticator app", "code_submit": "Confirm",
+        "code_failed": "Wrong or expired code. Type the code your app shows now.",
+        "enrol_title": "Turn on two-factor sign-in",
+        "enrol_help": "Your account must be protected by a second factor. Add this account to your authenticator "
+                      "app (FreeOTP, Aegis, Google Authenticator…) with the key below, then type the code it shows.",
+        "enrol_secret": "Key to type:", "enrol_uri": "Or the set-up address:", "mail_title": "Mail",
         "mail_intro": "Every mail sent or to be sent, whole: the record of what each person was told. Without "
                       "an SMTP server set up, mail stays here, waiting to be sent.",
         "mail_failed_h": "Failed mail", "mail_failed_link": "See the failed mail",

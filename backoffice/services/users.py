@@ -5,6 +5,7 @@ import datetime as dt
 import logging
 import re
 
+import pyotp
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -79,10 +80,12 @@ def create_user(email: str, password: str, role: str) -> BackofficeUser:
 
 
 def get_user(user_id) -> BackofficeUser | None:
+    """The signed-in user of a session; None (signed out) once the user is disabled."""
     try:
-        return db.session.get(BackofficeUser, int(user_id))
+        user = db.session.get(BackofficeUser, int(user_id))
     except (TypeError, ValueError):
         return None
+    return user if user is not None and user.disabled_at is None else None
 
 
 # --- sign-in ----------------------------------------------------------------------------------
@@ -119,26 +122,116 @@ def authenticate(email: str, password: str) -> BackofficeUser | None:
     if user is None or len(password) > PASSWORD_MAX:
         _spend_the_same_time(password[:PASSWORD_MAX])
         return None
+    if user.disabled_at is not None:
+        _spend_the_same_time(password)
+        audit(user.email, "sign_in_refused_disabled")
+        return None
     if is_locked(user):
         _spend_the_same_time(password)
         audit(user.email, "sign_in_refused_locked")
         return None
     if not check_password_hash(user.password_hash, password):
-        if user.locked_until is not None:  # an expired lock: start counting afresh
-            user.locked_until = None
-            user.failed_logins = 0
-        user.failed_logins = (user.failed_logins or 0) + 1
-        audit(user.email, "sign_in_failed")
-        if user.failed_logins >= int(setting("BACKOFFICE_LOCK_AFTER")):
-            user.locked_until = clock.now() + dt.timedelta(minutes=int(setting("BACKOFFICE_LOCK_MINUTES")))
-            user.failed_logins = 0
-            audit(user.email, "locked", f"{setting('BACKOFFICE_LOCK_MINUTES')} minutes")
-            log.warning("backoffice user %s locked after repeated failures", user.id)
-        db.session.flush()
+        _count_failure(user)
         return None
+    if needs_code(user):
+        return user  # the second step (a one-time code) finishes the sign-in
+    return finish_sign_in(user)
+
+
+def _count_failure(user: BackofficeUser) -> None:
+    """A wrong password or code: ``BACKOFFICE_LOCK_AFTER`` in a row lock the account."""
+    if user.locked_until is not None:  # an expired lock: start counting afresh
+        user.locked_until = None
+        user.failed_logins = 0
+    user.failed_logins = (user.failed_logins or 0) + 1
+    audit(user.email, "sign_in_failed")
+    if user.failed_logins >= int(setting("BACKOFFICE_LOCK_AFTER")):
+        user.locked_until = clock.now() + dt.timedelta(minutes=int(setting("BACKOFFICE_LOCK_MINUTES")))
+        user.failed_logins = 0
+        audit(user.email, "locked", f"{setting('BACKOFFICE_LOCK_MINUTES')} minutes")
+        log.warning("backoffice user %s locked after repeated failures", user.id)
+    db.session.flush()
+
+
+def finish_sign_in(user: BackofficeUser) -> BackofficeUser:
     user.failed_logins = 0
     user.locked_until = None
     user.last_login = clock.now()
     audit(user.email, "signed_in")
+    return user
+
+
+# --- the second factor (TOTP) -----------------------------------------------------------------
+
+
+def needs_code(user: BackofficeUser) -> bool:
+    """A user with an enrolled second factor always gives a code; with BACKOFFICE_REQUIRE_2FA
+    every DPO must (an auditor only reads)."""
+    return user.totp_secret is not None or (bool(setting("BACKOFFICE_REQUIRE_2FA")) and user.role == "dpo")
+
+
+def new_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(user: BackofficeUser, secret: str) -> str:
+    """What an authenticator app reads (typed in, or from a QR code another tool draws)."""
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="Espace DPO")
+
+
+def _code_matches(secret: str, code: str) -> bool:
+    code = (code or "").replace(" ", "")
+    return len(code) == 6 and code.isdigit() and pyotp.TOTP(secret).verify(code, for_time=clock.now(),
+                                                                          valid_window=1)
+
+
+def check_code(user: BackofficeUser, code: str, secret: str | None = None) -> BackofficeUser | None:
+    """Finish a sign-in with a one-time code: the enrolled secret's, or, while enrolling, the
+    new ``secret``'s (then kept). A wrong code counts like a wrong password."""
+    if user.disabled_at is not None or is_locked(user):
+        audit(user.email, "sign_in_refused_locked" if user.disabled_at is None else "sign_in_refused_disabled")
+        return None
+    enrolling = user.totp_secret is None
+    if not _code_matches(user.totp_secret or secret or "", code):
+        _count_failure(user)
+        return None
+    if enrolling and secret:
+        user.totp_secret = secret
+        audit(user.email, "totp_enabled")
+    return finish_sign_in(user)
+
+
+# --- the DPO's commands -------------------------------------------------------------------------
+
+
+def _existing(email: str) -> BackofficeUser:
+    user = db.session.execute(db.select(BackofficeUser).where(
+        BackofficeUser.email == normalise_email(email or ""))).scalar_one_or_none()
+    if user is None:
+        raise UserError("No back-office user has this e-mail address.")
+    return user
+
+
+def disable_user(email: str, actor: str = "cli") -> BackofficeUser:
+    """The user can no longer sign in, and an open session ends at its next page."""
+    user = _existing(email)
+    if user.disabled_at is None:
+        user.disabled_at = clock.now()
+        audit(actor, "user_disabled", f"user {user.id}")
+    db.session.flush()
+    return user
+
+
+def reset_password(email: str, password: str, actor: str = "cli") -> BackofficeUser:
+    """A new password (the same rules as a new user's); the lock and the failure count are cleared."""
+    user = _existing(email)
+    problem = password_problem(password, user.email)
+    if problem:
+        raise UserError(problem)
+    user.password_hash = generate_password_hash(password, method="scrypt")
+    user.failed_logins = 0
+    user.locked_until = None
+    audit(actor, "password_reset", f"user {user.id}")
+    db.session.flush()
     return user
 

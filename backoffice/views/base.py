@@ -29,7 +29,8 @@ bp = Blueprint("backoffice", __name__, url_prefix="/backoffice", template_folder
                static_folder="../static", static_url_path="/static")
 
 PARIS = ZoneInfo("Europe/Paris")
-PUBLIC_ENDPOINTS = frozenset({"backoffice.login", "backoffice.login_submit", "backoffice.static"})
+PUBLIC_ENDPOINTS = frozenset({"backoffice.login", "backoffice.login_submit", "backoffice.login_code",
+                              "backoffice.login_code_submit", "backoffice.static"})
 
 # The navigation, in order: (endpoint, key of its label in texts.TEXTS, shown to DPOs only).
 # A page family adds its line here.

@@ -9,7 +9,10 @@ from consent_service.extensions import db
 
 from .conftest import HTML, JSON, NOW, PASSWORD, csrf_token, sign_in
 
-ANONYMOUS_OK = {"backoffice.login", "backoffice.login_submit", "backoffice.static"}
+# The code step is public too, but without a password step just passed it only leads back to sign-in
+# (tests/backoffice/test_accounts_2fa.py).
+ANONYMOUS_OK = {"backoffice.login", "backoffice.login_submit", "backoffice.login_code", "backoffice.login_code_submit",
+                "backoffice.static"}
 
 
 def _backoffice_rules(app):
