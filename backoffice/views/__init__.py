@@ -3,7 +3,7 @@ module per page family; :mod:`.base` holds the blueprint, the guard and the shar
 A new family is a module here that adds routes to ``bp`` (and a line to ``base.NAV``)."""
 from __future__ import annotations
 
-from . import accounts, audit, auth, cases, intake, mail, policies, proofs, purges, seals  # noqa: F401  (each adds its routes)
+from . import accounts, audit, auth, cases, intake, mail, policies, proofs, purges, registers, seals  # noqa: F401  (each adds its routes)
 from .base import bp, guard
 
 __all__ = ["bp", "guard"]

@@ -45,6 +45,8 @@ NAV: list[tuple[str, str, bool]] = [
     ("backoffice.purges", "purges", False),
     ("backoffice.audit_trail", "audit", False),
     ("backoffice.mail_list", "mail_title", True),
+    ("backoffice.statistics", "statistics", False),
+    ("backoffice.records", "records", False),
 ]
 
 # --- the guard in front of every back-office path ---------------------------------------------
@@ -191,6 +193,9 @@ def _helpers():
             "lint": lambda text: labels.LINT(text, language), "flat": _flat,
             "target": lambda text: labels.TARGETS(text, language),
             "path": lambda text: labels.path_label(language, text), "moment": _instant,
+            "month": lambda year, number: i18n.month(year, number, language),
+            "num": lambda value, decimals=0: i18n.number(value, language, decimals),
+            "pct": lambda share: "—" if share is None else f"{i18n.number(100 * share, language, 0)}\u00a0%",
             "logout_form": forms.PlainForm(), "other_language_query": other_language_query,
             "nav": [(endpoint, texts[key]) for endpoint, key, dpo_only in NAV
                     if not dpo_only or (current_user.is_authenticated and current_user.can_act)]}
