@@ -89,7 +89,8 @@ def test_the_holder_of_the_consent_cookie_gets_its_inclusion_path(client, site, 
 
 
 def test_inclusion_of_an_unknown_record_is_404_and_of_an_unsealed_one_409(client, reader, sealed, record):
-    assert client.get("/v1/consents/0123456789abcdef0123456789abcdef/inclusion", headers=reader).status_code == 404
+    for unknown in ("0123456789abcdef0123456789abcdef", "x" * 3000, "%00%27%22", "é"):
+        assert client.get(f"/v1/consents/{unknown}/inclusion", headers=reader).status_code == 404, unknown
     fresh = record()
     response = client.get(f"/v1/consents/{fresh}/inclusion", headers=reader)
     assert response.status_code == 409 and "not sealed yet" in response.get_json()["message"]

@@ -115,9 +115,11 @@ def test_concurrent_sealers_seal_each_record_once_in_one_chain(app, record):
     at(T0)
     ids = {record() for _ in range(40)}
     failures = []
+    together = threading.Barrier(3)
 
     def run():
         with app.app_context():
+            together.wait()  # the three sealers start at the same instant
             try:
                 for _ in range(3):
                     sealer.seal_pending(max_leaves=4, force=True)

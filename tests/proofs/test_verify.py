@@ -81,6 +81,12 @@ def test_a_seal_rewritten_with_a_new_hash_breaks_the_chain_at_the_next_seal(seal
     assert (outcome.problem, outcome.subject) == ("broken_chain", "3")
 
 
+def test_an_edited_leaf_digest_is_named(sealed):
+    execute("UPDATE seal_leaves SET digest = :d WHERE seal_number = 3 AND position = 0", d="0" * 64)
+    outcome = check()
+    assert (outcome.problem, outcome.subject) == ("edited_leaves", "3")
+
+
 def test_a_leaf_removed_from_a_seal_is_named(sealed):
     execute("DELETE FROM seal_leaves WHERE seal_number = 1 AND position = 1")
     outcome = check()
