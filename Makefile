@@ -69,6 +69,7 @@ bench: install browser
 	$(BIN)/python bench/banner.py
 	$(BIN)/python bench/purge.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/seal.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis
