@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from consent_service.extensions import db
+from consent_service.extensions import Model
 from consent_service.types import UTCDateTime
 
 ROLES = ("dpo", "auditor")
@@ -16,7 +16,7 @@ ROLES = ("dpo", "auditor")
 EMAIL_MAX = 100
 
 
-class BackofficeUser(UserMixin, db.Model):
+class BackofficeUser(UserMixin, Model):
     """A DPO (acts) or an auditor (reads only). The password is a werkzeug scrypt hash."""
 
     __tablename__ = "backoffice_users"
@@ -42,7 +42,7 @@ class BackofficeUser(UserMixin, db.Model):
         return self.disabled_at is None
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One back-office event that the DSAR timeline does not hold; never edited nor deleted.
 
     ``target`` holds ids only (a consent id, a purge id, a count): never an account id, a

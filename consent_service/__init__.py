@@ -1,10 +1,12 @@
 """The consent service: cookie consent with proof, data-subject rights, provable purges."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -12,23 +14,23 @@ from . import cli, config, errors, hooks, input_guard, logs, mail, metrics, rate
 from .extensions import LazySessionInterface, api, cached_ensure_sync, db, limiter, migrate
 
 
-def create_app(config_overrides: dict | None = None, environ: dict | None = None) -> Flask:
+def create_app(config_overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Flask:
     """Build the application from ``environ`` (default: the process environment);
     ``config_overrides`` wins over both."""
     app = Flask(__name__, instance_relative_config=True)
     app.session_interface = LazySessionInterface()
-    app.ensure_sync = cached_ensure_sync(app.ensure_sync)
+    app.ensure_sync = cached_ensure_sync(app.ensure_sync)  # type: ignore[method-assign, assignment]
     settings = config.load(environ, config_overrides, app.instance_path)  # SettingsError names each bad variable
     app.config.update(config.defaults())
     app.config.update(settings.config)
     app.config.update(config_overrides or {})
     app.extensions["settings"] = settings
-    app.json.sort_keys = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # the default provider has it
     logs.configure(app.config["LOG_FORMAT"])
 
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     request_id.init_app(app)  # first: every other hook's log lines carry the id
     db.init_app(app)
@@ -70,11 +72,11 @@ def _migrations_dir() -> Path:
 
 def _health(app: Flask) -> None:
     @app.get("/healthz")
-    def healthz():
+    def healthz() -> Response:
         return jsonify(status="ok")
 
     @app.get("/readyz")
-    def readyz():
+    def readyz() -> Response | tuple[Response, int]:
         try:
             db.session.execute(text("SELECT 1"))
         except Exception:

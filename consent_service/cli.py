@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import click
 from flask import Flask, current_app
@@ -88,7 +89,7 @@ def _when(moment: dt.datetime | None) -> str:
     return clock.rfc3339(moment) or "never"
 
 
-def register_demo_loader(app: Flask, name: str, loader) -> None:
+def register_demo_loader(app: Flask, name: str, loader: Callable[[], str | None]) -> None:
     """Features add what ``flask demo`` loads; each loader is idempotent and returns a summary."""
     app.extensions.setdefault("demo_loaders", {})[name] = loader
 

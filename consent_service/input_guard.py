@@ -24,9 +24,11 @@ from typing import Any
 
 from flask import Flask, request
 from werkzeug import exceptions as werkzeug_exceptions
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Map
 
 from .errors import BadRequest, Invalid
+
+Path = tuple[str | int, ...]  # where a value sits in a document: keys and list indexes
 
 MAX_DEPTH = 32
 MAX_NUMBER_CHARS = 32
@@ -94,11 +96,11 @@ def _printable_key(key: str) -> str:
     return key.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")[:100]
 
 
-def scan(document: Any) -> tuple[int, dict[tuple, str]]:
+def scan(document: Any) -> tuple[int, dict[Path, str]]:
     """The document's depth and its problems by path (iteratively: no recursion to exhaust)."""
-    problems: dict[tuple, str] = {}
+    problems: dict[Path, str] = {}
     deepest = 0
-    stack: list[tuple[Any, tuple, int]] = [(document, (), 0)]
+    stack: list[tuple[Any, Path, int]] = [(document, (), 0)]
     while stack:
         value, path, depth = stack.pop()
         if isinstance(value, dict):
@@ -170,9 +172,9 @@ def acceptable(data: bytes) -> Any | None:
     return None if depth > MAX_DEPTH or problems else document
 
 
-def _nested(problems: dict[tuple, str]) -> dict:
+def _nested(problems: dict[Path, str]) -> dict[str, Any]:
     """Field errors shaped like the schemas' (nested by field, list items by index)."""
-    errors: dict = {}
+    errors: dict[str, Any] = {}
     for path, problem in sorted(problems.items(), key=lambda item: [str(p) for p in item[0]])[:MAX_REPORTED]:
         target = errors
         for part in path[:-1]:
@@ -225,13 +227,13 @@ class BoundedInt(IntegerConverter):
     """``<int:…>`` limited to the range of the integer column it looks up: a larger number
     names no resource (404 from routing) instead of reaching the database."""
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,  # noqa: A002
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,  # noqa: A002
                  signed: bool = False) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_PATH_INT if max is None else max,
                          signed=signed)
 
 
-def _converter_schema(converter: BoundedInt) -> dict:
+def _converter_schema(converter: BoundedInt) -> dict[str, Any]:
     return {"type": "integer", "minimum": 0 if not converter.signed else -MAX_PATH_INT - 1,
             "maximum": converter.max}
 

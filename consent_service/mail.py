@@ -18,11 +18,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from flask import Flask, current_app
-from sqlalchemy import JSON, CheckConstraint, Index, Integer, String, Text, update
+from sqlalchemy import JSON, CheckConstraint, ColumnElement, Index, Integer, String, Text, and_, or_, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import clock
-from .extensions import db
+from .extensions import Model, db
 from .types import UTCDateTime
 from .worker import stop_requested
 
@@ -36,7 +36,7 @@ BATCH = 50
 MAX_ID = 2**31 - 1  # an INTEGER primary key
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """One outgoing e-mail; ``status`` moves queued → sending → sent, or back to queued
     with a later ``next_attempt_at`` after a failure, or to failed after the last try."""
 
@@ -51,7 +51,7 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     text: Mapped[str] = mapped_column(Text)
     html: Mapped[str | None] = mapped_column(Text)
-    headers: Mapped[dict] = mapped_column(JSON)
+    headers: Mapped[dict[str, str]] = mapped_column(JSON)
     ref: Mapped[str | None] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(8), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -104,11 +104,11 @@ def build_message(message: OutboxMessage) -> EmailMessage:
 # --- the sender ---------------------------------------------------------------------------
 
 
-def _due():
+def _due() -> ColumnElement[bool]:
     now = clock.now()
-    return db.or_(
-        db.and_(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now),
-        db.and_(OutboxMessage.status == "sending", OutboxMessage.next_attempt_at <= now),
+    return or_(
+        and_(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.next_attempt_at <= now),
     )
 
 
@@ -136,7 +136,7 @@ def claim_due(limit: int = BATCH) -> list[int]:
             update(OutboxMessage).where(OutboxMessage.id == message_id, _due())
             .values(status="sending", next_attempt_at=lease_until))
         db.session.commit()
-        if result.rowcount == 1:
+        if result.rowcount == 1:  # type: ignore[attr-defined]  # an UPDATE: a CursorResult
             claimed.append(message_id)
     return claimed
 
@@ -228,7 +228,8 @@ def send_due() -> int:
     except (OSError, smtplib.SMTPException) as err:
         for message_id in ids:
             message = db.session.get(OutboxMessage, message_id)
-            _record_failure(message, err)
+            if message is not None:
+                _record_failure(message, err)
         db.session.commit()
         return 0
     try:

@@ -13,20 +13,21 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import String, Text, event, select
+from sqlalchemy import String, Table, Text, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .extensions import db
+from .extensions import Model, db
 from .types import UTCDateTime
 
 KEY_NAME = "pseudonym_key"
 _CACHE = "pseudonym_key"  # app.extensions entry: the key, read once per process
 
 
-class ServiceSecret(db.Model):
+class ServiceSecret(Model):
     """A secret the service generated for itself and every process must share."""
 
     __tablename__ = "service_secrets"
@@ -36,12 +37,12 @@ class ServiceSecret(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-_TABLE = ServiceSecret.__table__
+_TABLE: Table = ServiceSecret.__table__  # type: ignore[assignment]  # a mapped class has a Table
 _READ = select(ServiceSecret.value).where(ServiceSecret.name == KEY_NAME)
 
 
 @event.listens_for(_TABLE, "after_create")
-def _generate_with_the_schema(table, connection, **kw) -> None:
+def _generate_with_the_schema(table: Any, connection: Any, **kw: Any) -> None:
     """A schema made from the models (tests, ``db.create_all``) starts with its key, as one
     made by the migrations does."""
     connection.execute(table.insert().values(name=KEY_NAME, value=new_key(),

@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import clock
-from .extensions import db
+from .extensions import Model, db
 from .types import UTCDateTime
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ STOPPED_KEPT = dt.timedelta(days=7)  # rows of stopped workers shown by `worker 
 _stop = threading.Event()
 
 
-class WorkerJob(db.Model):
+class WorkerJob(Model):
     """When each scheduled job last ran, across every worker process."""
 
     __tablename__ = "worker_jobs"
@@ -53,7 +53,7 @@ class WorkerJob(db.Model):
     last_failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
-class WorkerProcess(db.Model):
+class WorkerProcess(Model):
     """One worker process (or one ``worker --once`` run) and its last finished pass."""
 
     __tablename__ = "worker_processes"

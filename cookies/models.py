@@ -18,13 +18,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from consent_service.extensions import db
+from consent_service.extensions import Model
 from consent_service.types import UTCDateTime
 
 ACTIONS = ("accept_all", "refuse_all", "custom", "continue", "withdraw")
 
 
-class Site(db.Model):
+class Site(Model):
     __tablename__ = "sites"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,7 +37,7 @@ class Site(db.Model):
     policies: Mapped[list[Policy]] = relationship(back_populates="site", order_by="Policy.version")
 
 
-class Policy(db.Model):
+class Policy(Model):
     """One published version of a site's cookie policy; never edited once written."""
 
     __tablename__ = "policies"
@@ -57,7 +57,7 @@ PROOF_TABLE = "consent_records"
 PROOF_DEFAULT_PARTITION = f"{PROOF_TABLE}_default"
 
 
-class ConsentRecord(db.Model):
+class ConsentRecord(Model):
     """The proof of one decision; append-only (only the erasure engine removes rows).
 
     On PostgreSQL the table is partitioned by month of ``recorded_at`` (cookies/partitions.py),
@@ -88,7 +88,7 @@ class ConsentRecord(db.Model):
     banner_hash: Mapped[str | None] = mapped_column(String(64))  # the banner.js bundle that asked
 
 
-class VisitorLink(db.Model):
+class VisitorLink(Model):
     """A banner visitor known to belong to a portal account."""
 
     __tablename__ = "visitor_links"

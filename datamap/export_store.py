@@ -12,12 +12,12 @@ from typing import BinaryIO
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, delete, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from consent_service.extensions import db
+from consent_service.extensions import Model, db
 
 CHUNK_BYTES = 1 << 20
 
 
-class DataExportChunk(db.Model):
+class DataExportChunk(Model):
     """One piece of an export's ZIP; ``seq`` orders them from 0."""
 
     __tablename__ = "data_export_chunks"

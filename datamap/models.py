@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from consent_service.extensions import db
+from consent_service.extensions import Model
 from consent_service.types import UTCDateTime
 
 TRIGGERS = ("account_deleted", "lease_ended", "dsar_erasure", "retention")
@@ -20,7 +20,7 @@ def _one_of(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:
     return CheckConstraint(f"{column} IN ({', '.join(repr(v) for v in values)})", name=name)
 
 
-class Purge(db.Model):
+class Purge(Model):
     """One erasure of one subject (or one retention sweep), with a step per store.
 
     The subject is kept only as a keyed hash, so the receipt holds no personal data; the
@@ -45,7 +45,7 @@ class Purge(db.Model):
                                                     cascade="all, delete-orphan")
 
 
-class PurgeStep(db.Model):
+class PurgeStep(Model):
     """One store (or table) of a purge; idempotent, so it can always be run again."""
 
     __tablename__ = "purge_steps"
@@ -78,7 +78,7 @@ class PurgeStep(db.Model):
     purge: Mapped[Purge] = relationship(back_populates="steps")
 
 
-class AccountLease(db.Model):
+class AccountLease(Model):
     """When a lease ends; the worker purges the account three months later."""
 
     __tablename__ = "account_leases"
@@ -90,7 +90,7 @@ class AccountLease(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-class AccountProcessing(db.Model):
+class AccountProcessing(Model):
     """Restriction (GDPR art. 18) and objections (art. 21) recorded for an account."""
 
     __tablename__ = "account_processing"
@@ -101,7 +101,7 @@ class AccountProcessing(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-class DataExport(db.Model):
+class DataExport(Model):
     """An access or portability export; its ZIP lives in ``data_export_chunks`` until it expires."""
 
     __tablename__ = "data_exports"

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from consent_service.extensions import db
+from consent_service.extensions import Model
 from consent_service.types import UTCDateTime
 
 TYPES = ("access", "rectification", "erasure", "restriction", "objection", "portability")
@@ -24,7 +24,7 @@ def _one_of(column: str, values: tuple[str, ...], nullable: bool = False) -> str
     return f"{column} IS NULL OR {clause}" if nullable else clause
 
 
-class DsarRequest(db.Model):
+class DsarRequest(Model):
     """One request from a data subject. ``version`` guards against two concurrent
     transitions: the second flush fails instead of overwriting the first."""
 
@@ -84,7 +84,7 @@ class DsarRequest(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
 
-class DsarEvent(db.Model):
+class DsarEvent(Model):
     """One step of a request's timeline; never edited nor deleted."""
 
     __tablename__ = "dsar_events"
@@ -101,7 +101,7 @@ class DsarEvent(db.Model):
     request: Mapped[DsarRequest] = relationship(back_populates="events")
 
 
-class DigestRun(db.Model):
+class DigestRun(Model):
     """One row per Paris day on which the DPO digest was queued (its primary key makes it once)."""
 
     __tablename__ = "dsar_digest_runs"

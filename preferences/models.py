@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import DDL, JSON, Boolean, CheckConstraint, Date, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from consent_service.extensions import db
+from consent_service.extensions import Model
 from consent_service.types import UTCDateTime
 
 ACTORS = ("portal", "dpo", "dsar")
@@ -19,7 +19,7 @@ def _one_of(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:
     return CheckConstraint(f"{column} IN ({', '.join(repr(v) for v in values)})", name=name)
 
 
-class AccountPreferences(db.Model):
+class AccountPreferences(Model):
     """What an account chose. ``themes`` holds only the choices made (a theme never touched
     follows the catalogue's default); the paperless dates are those of
     :class:`preferences.paperless.Paperless`, and ``billing_anchor`` the last billing date the
@@ -39,7 +39,7 @@ class AccountPreferences(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-class PreferenceChange(db.Model):
+class PreferenceChange(Model):
     """One change, as it was made: who (the portal on the tenant's behalf, a DPO by name, a
     data-subject objection), through which channel, what was asked, and the preferences
     before and after. Rows are only ever added (and erased with the account): never updated.

@@ -10,11 +10,11 @@ import datetime as dt
 from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from consent_service.extensions import db
+from consent_service.extensions import Model, db
 from consent_service.types import UTCDateTime
 
 
-class Seal(db.Model):
+class Seal(Model):
     """One batch of records under a Merkle root, chained to the seal before it."""
 
     __tablename__ = "seals"
@@ -27,7 +27,7 @@ class Seal(db.Model):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-class SealLeaf(db.Model):
+class SealLeaf(Model):
     """A sealed record's digest at its position in its seal; kept when the record is erased."""
 
     __tablename__ = "seal_leaves"
@@ -41,7 +41,7 @@ class SealLeaf(db.Model):
     digest: Mapped[str] = mapped_column(String(64))
 
 
-class SealState(db.Model):
+class SealState(Model):
     """The one row every sealer locks first (one sealer at a time), and where it notes the
     start of its last complete pass (the next pass looks back from there)."""
 
@@ -52,7 +52,7 @@ class SealState(db.Model):
     locked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
-class ProofErasure(db.Model):
+class ProofErasure(Model):
     """What an erasure removed, so a sealed record's missing row reads as lawful: one record
     (``record_id``: account purges) or every record recorded before ``recorded_before``
     (retention sweeps)."""
@@ -68,7 +68,7 @@ class ProofErasure(db.Model):
     erased_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-class ProofVerification(db.Model):
+class ProofVerification(Model):
     """One run of the verification (asked from the back-office or run by ``proofs verify``)."""
 
     __tablename__ = "proof_verifications"
@@ -87,7 +87,7 @@ class ProofVerification(db.Model):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
-class BannerBundle(db.Model):
+class BannerBundle(Model):
     """A banner.js bundle exactly as served, with when it was first and last served."""
 
     __tablename__ = "banner_bundles"
