@@ -47,7 +47,10 @@ PAGE_TEXT = {
         "change_h": "Modifier ou retirer votre choix",
         "change": ("Vous pouvez changer d'avis à tout moment avec le bouton « {manage} » présent sur chaque page, "
                    "ou ci-dessous. Retirer votre consentement supprime les cookies concernés."),
-        "withdraw": "Retirer mon consentement",
+        "withdraw": "Retirer mon consentement", "withdrawing": "Retrait de votre consentement en cours…",
+        "withdrawn": "C'est fait : votre consentement est retiré et les cookies concernés sont supprimés de ce "
+                     "navigateur.",
+        "withdraw_failed": "Le retrait n'a pas pu être enregistré. Vérifiez votre connexion et réessayez.",
         "browser_h": "Contrôler les cookies dans votre navigateur",
         "browser": ("Votre navigateur permet aussi de consulter, bloquer ou supprimer les cookies, dans ses "
                     "réglages de confidentialité (rubrique « Cookies et données des sites »). Bloquer tous "
@@ -81,7 +84,9 @@ PAGE_TEXT = {
         "change_h": "Change or withdraw your choice",
         "change": ("You can change your mind at any time with the “{manage}” button on every page, or below. "
                    "Withdrawing your consent deletes the cookies concerned."),
-        "withdraw": "Withdraw my consent",
+        "withdraw": "Withdraw my consent", "withdrawing": "Withdrawing your consent…",
+        "withdrawn": "Done: your consent is withdrawn and the cookies concerned are deleted from this browser.",
+        "withdraw_failed": "The withdrawal could not be recorded. Check your connection and try again.",
         "browser_h": "Controlling cookies in your browser",
         "browser": ("Your browser also lets you see, block or delete cookies in its privacy settings "
                     "(“Cookies and site data”). Blocking every cookie may stop the service from working, "
