@@ -244,10 +244,11 @@ def start_paperless(account_id: str, actor: Actor, next_billing_date: dt.date,
         if not row.direct_debit:
             raise Conflict(texts.DIRECT_DEBIT_REQUIRED["en"],
                            {"direct_debit": {"reason": "direct_debit_required", **texts.DIRECT_DEBIT_REQUIRED}})
-        started = paperless.start(_paperless_of(row), day, next_billing_date)
+        current = _paperless_of(row)
+        started = paperless.start(current, day, next_billing_date)
         row.electronic_from, row.paper_from, row.last_electronic_on = (
             started.electronic_from, started.paper_from, started.last_electronic_on)
-        if started != _paperless_of(row) or row.billing_anchor is None:
+        if started != current or row.billing_anchor is None:  # the billing the portal gives now
             row.billing_anchor = next_billing_date
 
     return _change(account_id, actor, "paperless_start", {"next_billing_date": next_billing_date.isoformat()},

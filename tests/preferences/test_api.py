@@ -268,3 +268,13 @@ def test_choosing_the_defaults_on_an_account_never_seen_keeps_only_the_explicit_
     portal.patch({"themes": {"appointment_confirmations": True}})  # an explicit choice, kept as proof
     (item,) = portal.history().get_json()["items"]
     assert item["before"] == item["after"] and item["asked"] == {"themes": {"appointment_confirmations": True}}
+
+
+def test_a_new_request_brings_the_portals_new_billing_day(paying):
+    paying.paperless("2027-05-10")
+    paying.stop("2027-05-10")  # in time: withdrawn
+    on_day(2027, 5, 3)
+    assert paying.paperless("2027-05-28").get_json()["paperless"]["effective_on"] == "2027-05-28"
+    on_day(2027, 6, 20)  # the next billing is now the 28th of each month: too late for 28 June
+    assert paying.stop().get_json()["paperless"] == {"status": "ending", "effective_on": "2027-07-28",
+                                                      "last_electronic_on": "2027-06-28"}
