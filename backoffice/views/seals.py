@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
+from consent_service import i18n
 from consent_service.errors import NotFound
 from consent_service.extensions import db
 from proofs import services as seal_services
@@ -27,7 +28,8 @@ TEXTS = {
         "journal": "Journal des sceaux hors base", "journal_on": "activé", "journal_off": "non configuré "
                    "(SEAL_JOURNAL) : rien hors de la base ne garde l'empreinte des sceaux",
         "check": "Dernière vérification", "never": "Les preuves n'ont jamais été vérifiées.",
-        "passed": "Réussie", "failed": "Échec", "checked": "{seals} sceaux et {records} preuves vérifiés",
+        "passed": "Réussie", "failed": "Échec", "seals_n": ("{n} sceau", "{n} sceaux"),
+        "records_n": ("{n} preuve", "{n} preuves"), "checked": "{seals} et {records} vérifiés",
         "finished": "terminée le {when}", "problem": "Premier écart",
         "queued": "Vérification demandée le {when} : le worker va la lancer.",
         "running": "Vérification en cours depuis le {when}.", "refresh": "Actualiser la page",
@@ -44,7 +46,8 @@ TEXTS = {
         "journal": "Seal journal outside the database", "journal_on": "on",
         "journal_off": "not set (SEAL_JOURNAL): nothing outside the database keeps the seals' hashes",
         "check": "Last verification", "never": "The proofs have never been verified.",
-        "passed": "Passed", "failed": "Failed", "checked": "{seals} seals and {records} proofs verified",
+        "passed": "Passed", "failed": "Failed", "seals_n": ("{n} seal", "{n} seals"),
+        "records_n": ("{n} proof", "{n} proofs"), "checked": "{seals} and {records} verified",
         "finished": "finished {when}", "problem": "First mismatch",
         "queued": "Verification asked {when}: the worker will run it.",
         "running": "Verification running since {when}.", "refresh": "Refresh the page",
@@ -62,8 +65,13 @@ def seals():
     if finished is not None and finished.problem in PROBLEMS:
         problem = PROBLEMS[finished.problem][1 if language == "fr" else 0].format(subject=finished.subject)
     recent = seal_services.recent_seals(RECENT)
+    checked = None
+    if finished is not None:
+        words = TEXTS[language]
+        checked = words["checked"].format(seals=i18n.plural(finished.seals, *words["seals_n"], locale=language),
+                                          records=i18n.plural(finished.records, *words["records_n"], locale=language))
     return render_template("backoffice/seals.html", s=TEXTS[language], latest=recent[0] if recent else None,
-                           recent=recent, finished=finished, waiting=waiting, problem=problem,
+                           recent=recent, finished=finished, waiting=waiting, problem=problem, checked=checked,
                            interval=current_app.config["SEAL_INTERVAL_SECONDS"],
                            journal=bool(current_app.config["SEAL_JOURNAL"]))
 

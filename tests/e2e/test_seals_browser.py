@@ -55,7 +55,7 @@ def test_a_decision_is_sealed_verified_in_one_click_and_names_its_banner(office,
         assert jobs.verification_job() == 1
     page.get_by_role("link", name="Actualiser la page").click()
     assert page.locator("#verification").inner_text().startswith("Réussie")
-    assert "1 sceaux et 1 preuves vérifiés" in page.locator("#verification").inner_text()
+    assert "1 sceau et 1 preuve vérifiés" in page.locator("#verification").inner_text()
 
     page.goto(f"{office.base}/backoffice/proofs/{consent_id}")
     shown = page.locator("dt:has-text('Empreinte du bandeau servi') + dd").inner_text()

@@ -59,7 +59,7 @@ def test_verifying_is_one_click_run_by_the_worker_and_its_result_shown(dpo_clien
     assert jobs.verification_job() == 1
     assert jobs.verification_job() == 0
     html = _page(dpo_client)
-    assert "Réussie" in html and "1 sceaux et 3 preuves vérifiés" in html
+    assert "Réussie" in html and "1 sceau et 3 preuves vérifiés" in html
     trail = markup.unescape(dpo_client.get("/backoffice/audit", headers=HTML).get_data(as_text=True))
     assert "vérification des preuves demandée" in trail
 
