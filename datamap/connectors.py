@@ -10,6 +10,7 @@ import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -30,7 +31,7 @@ class BadAccountId(ValueError):
 
 def subject_value(table: Table, account_id: str):
     """The account id as the subject column stores it (an integer column takes digits only)."""
-    column = table.sa_table.c[table.subject_column]
+    column = table.reflected.c[table.subject_column]
     try:
         python_type = column.type.python_type
     except NotImplementedError:
@@ -42,18 +43,18 @@ def subject_value(table: Table, account_id: str):
 
 def _subject_filter(table: Table, account_id: str):
     value = subject_value(table, account_id)
-    column = table.sa_table.c[table.subject_column]
+    column = table.reflected.c[table.subject_column]
     return column == value if value is not None else sa.false()
 
 
 def _batch_of(store: Store, table: Table, condition, batch: int):
     """A condition matching at most ``batch`` rows of those matching ``condition``."""
-    t = table.sa_table
-    if store.engine.dialect.name == "postgresql":
+    t = table.reflected
+    if store.connected.dialect.name == "postgresql":
         # ctid = ANY(ARRAY(page)): the page is read once through the index, then each row is
         # reached by its physical address (a TID scan); "IN (page)" lets the planner pick a hash
         # join over the whole table. A row moved meanwhile is simply caught by the next batch.
-        ctid = sa.literal_column("ctid")
+        ctid: sa.ColumnClause[Any] = sa.literal_column("ctid")
         page = sa.select(ctid).select_from(t).where(condition).limit(batch)
         return ctid == sa.any_(sa.func.array(page.scalar_subquery()))
     if not table.primary_key:
@@ -66,8 +67,8 @@ def _batch_of(store: Store, table: Table, condition, batch: int):
 
 
 def count_rows(store: Store, table: Table, account_id: str) -> int:
-    with store.engine.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(table.sa_table)
+    with store.connected.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(table.reflected)
                             .where(_subject_filter(table, account_id))).scalar_one()
 
 
@@ -76,14 +77,14 @@ def erase_batch(store: Store, table: Table, account_id: str, batch: int, pseudon
     when ``batch`` is 0); returns how many changed. ``retain`` changes nothing."""
     condition = _subject_filter(table, account_id)
     target = _batch_of(store, table, condition, batch) if batch else condition
-    t = table.sa_table
-    with store.engine.begin() as conn:
+    t = table.reflected
+    with store.connected.begin() as conn:
         if table.on_erasure == "delete":
             return conn.execute(sa.delete(t).where(target)).rowcount
         if table.on_erasure == "anonymize":
             # The subject column goes too, or the "anonymized" row would still name its account.
             subject = None if table.subject_column in table.nullable else pseudonym
-            values = {name: None for name in table.anonymize_columns}
+            values: dict[str, str | None] = {name: None for name in table.anonymize_columns}
             values[table.subject_column] = subject
             return conn.execute(sa.update(t).where(target).values(**values)).rowcount
     return 0
@@ -101,11 +102,11 @@ def plan_cursors_for_every_row(conn: sa.Connection) -> None:
 
 def rows_of(store: Store, table: Table, account_id: str) -> Iterator[dict]:
     """The subject's rows, read in chunks so memory stays bounded."""
-    t = table.sa_table
+    t = table.reflected
     query = sa.select(t).where(_subject_filter(table, account_id))
     if table.primary_key:
         query = query.order_by(*[t.c[name] for name in table.primary_key])
-    with store.engine.connect() as conn:
+    with store.connected.connect() as conn:
         plan_cursors_for_every_row(conn)
         result = conn.execution_options(stream_results=True, yield_per=FETCH_CHUNK).execute(query)
         keys = list(result.keys())
@@ -114,15 +115,15 @@ def rows_of(store: Store, table: Table, account_id: str) -> Iterator[dict]:
 
 
 def update_columns(store: Store, table: Table, account_id: str, values: dict) -> int:
-    with store.engine.begin() as conn:
-        return conn.execute(sa.update(table.sa_table).where(_subject_filter(table, account_id))
+    with store.connected.begin() as conn:
+        return conn.execute(sa.update(table.reflected).where(_subject_filter(table, account_id))
                             .values(**values)).rowcount
 
 
 def retention_cutoff(table: Table, now: dt.datetime):
     """Rows whose date column is before this are past their retention."""
-    moment = clock.add_months(now, -table.retention.keep_months)
-    column = table.sa_table.c[table.retention.column]
+    moment = clock.add_months(now, -table.retention_rule.keep_months)
+    column = table.reflected.c[table.retention_column]
     if isinstance(column.type, sa.DateTime):
         return moment if column.type.timezone else moment.replace(tzinfo=None)
     return moment.date()
@@ -130,16 +131,16 @@ def retention_cutoff(table: Table, now: dt.datetime):
 
 def sweep_batch(store: Store, table: Table, cutoff, batch: int) -> int:
     """Delete at most ``batch`` rows past their retention; one short transaction."""
-    column = table.sa_table.c[table.retention.column]
-    with store.engine.begin() as conn:
-        return conn.execute(sa.delete(table.sa_table).where(_batch_of(store, table, column < cutoff, batch))).rowcount
+    column = table.reflected.c[table.retention_column]
+    with store.connected.begin() as conn:
+        return conn.execute(sa.delete(table.reflected).where(_batch_of(store, table, column < cutoff, batch))).rowcount
 
 
 def table_contains(store: Store, table: Table, needles: list[str]) -> list[str]:
     """Columns of the table where any needle appears in any row (a residue scan, for checks)."""
-    t = table.sa_table
+    t = table.reflected
     found = []
-    with store.engine.connect() as conn:
+    with store.connected.connect() as conn:
         for column in t.columns:
             text = sa.cast(column, sa.String)
             condition = sa.or_(*[text.contains(needle, autoescape=True) for needle in needles])
@@ -156,8 +157,8 @@ def subject_folder(store: Store, account_id: str) -> Path:
     if not isinstance(account_id, str) or not account_id_is_valid(account_id) or "/" in account_id \
             or "\\" in account_id or account_id in {".", ".."}:
         raise BadAccountId("Not a valid account id.")
-    root = store.root.resolve()
-    target = (root / store.path.replace(SUBJECT_PLACEHOLDER, account_id)).resolve()
+    root = store.folder.resolve()
+    target = (root / store.template.replace(SUBJECT_PLACEHOLDER, account_id)).resolve()
     if target == root or not target.is_relative_to(root):
         raise BadAccountId("Not a valid account id.")
     return target
@@ -188,7 +189,7 @@ def files_of(store: Store, account_id: str) -> Iterator[tuple[Path, str, os.stat
 
 def erase_files(store: Store, account_id: str, batch: int) -> int:
     """Remove at most ``batch`` of the subject's files (all when 0); the folder goes with the last."""
-    batch = batch or float("inf")
+    limit = batch or float("inf")
     folder = subject_folder(store, account_id)
     if not folder.exists() and not folder.is_symlink():
         return 0
@@ -199,7 +200,7 @@ def erase_files(store: Store, account_id: str, batch: int) -> int:
     for path in _walk_files(folder):
         path.unlink()
         removed += 1
-        if removed >= batch:
+        if removed >= limit:
             return removed
     _remove_empty_dirs(folder, keep=None)
     return removed
@@ -217,8 +218,8 @@ def _remove_empty_dirs(top: Path, keep: Path | None) -> None:
 
 def sweep_files(store: Store, now: dt.datetime, batch: int) -> int:
     """Remove at most ``batch`` files modified before the store's retention cut-off."""
-    cutoff = clock.add_months(now, -store.retention.keep_months).timestamp()
-    root = store.root.resolve()
+    cutoff = clock.add_months(now, -store.retention_rule.keep_months).timestamp()
+    root = store.folder.resolve()
     removed = 0
     for path in _walk_files(root):
         if path.lstat().st_mtime < cutoff:
@@ -235,7 +236,7 @@ def folder_contains(store: Store, needles: list[str]) -> list[str]:
     """Paths below the root whose name or text holds a needle (a residue scan, for checks)."""
     found = []
     encoded = [n.encode() for n in needles]
-    for directory, dirnames, filenames in os.walk(store.root, followlinks=False):
+    for directory, dirnames, filenames in os.walk(store.folder, followlinks=False):
         for name in [*dirnames, *filenames]:
             path = Path(directory) / name
             if any(n in name for n in needles):
@@ -252,18 +253,18 @@ def folder_contains(store: Store, needles: list[str]) -> list[str]:
 
 def subject_ids(store: Store, table: Table) -> Iterator[str]:
     """The distinct subject ids of ``table``, as text."""
-    column = table.sa_table.c[table.subject_column]
-    with store.engine.connect() as conn:
+    column = table.reflected.c[table.subject_column]
+    with store.connected.connect() as conn:
         for value in conn.execute(sa.select(sa.distinct(column)).where(column.is_not(None))).scalars():
             yield str(value)
 
 
 def file_subject_ids(store: Store) -> Iterator[str]:
     """The ids named by the store's subject folders (the ``{account_id}`` part of its path)."""
-    parts = Path(store.path).parts
+    parts = Path(store.template).parts
     index = next(i for i, part in enumerate(parts) if SUBJECT_PLACEHOLDER in part)
     prefix, _, suffix = parts[index].partition(SUBJECT_PLACEHOLDER)
-    parent = store.root.joinpath(*parts[:index])
+    parent = store.folder.joinpath(*parts[:index])
     if not parent.is_dir():
         return
     for entry in sorted(os.listdir(parent)):

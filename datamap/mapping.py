@@ -53,6 +53,26 @@ class Table:
     date_columns: frozenset[str] = frozenset()
     sa_table: sa.Table | None = None
 
+    @property
+    def reflected(self) -> sa.Table:
+        """The reflected table (set by ``load``, which connects to every store)."""
+        if self.sa_table is None:
+            raise RuntimeError(f"table {self.name} was not reflected: the map was loaded without connecting")
+        return self.sa_table
+
+    @property
+    def retention_rule(self) -> Retention:
+        if self.retention is None:
+            raise RuntimeError(f"table {self.name} has no retention")
+        return self.retention
+
+    @property
+    def retention_column(self) -> str:
+        column = self.retention_rule.column
+        if column is None:  # the parser requires it for a table
+            raise RuntimeError(f"table {self.name}: retention has no column")
+        return column
+
 
 @dataclasses.dataclass
 class Store:
@@ -68,6 +88,33 @@ class Store:
 
     def table(self, name: str) -> Table | None:
         return next((t for t in self.tables if t.name == name), None)
+
+    @property
+    def connected(self) -> sa.Engine:
+        """The sql store's engine (set by ``load``)."""
+        if self.engine is None:
+            raise RuntimeError(f"store {self.name} is not connected: the map was loaded without connecting")
+        return self.engine
+
+    @property
+    def folder(self) -> Path:
+        """The files store's root folder."""
+        if self.root is None:
+            raise RuntimeError(f"store {self.name} has no root folder")
+        return self.root
+
+    @property
+    def template(self) -> str:
+        """The files store's subject folder, with ``{account_id}``."""
+        if self.path is None:
+            raise RuntimeError(f"store {self.name} has no path")
+        return self.path
+
+    @property
+    def retention_rule(self) -> Retention:
+        if self.retention is None:
+            raise RuntimeError(f"store {self.name} has no retention")
+        return self.retention
 
 
 @dataclasses.dataclass
