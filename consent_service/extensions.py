@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
@@ -12,7 +12,7 @@ from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Engine, MetaData, event, exc
+from sqlalchemy import Engine, MetaData, Table, event, exc
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -116,7 +116,12 @@ def cached_ensure_sync(ensure_sync: Callable[[Callable[..., Any]], Callable[...,
 
 db = _SQLAlchemy(model_class=Base)
 if TYPE_CHECKING:
-    Model = Base  # what type checkers see of db.Model: the typed declarative base it is built on
+    class Model(Base):
+        """What type checkers see of db.Model: the typed declarative base it is built on, whose
+        mapped classes each have a Table (not any FromClause)."""
+
+        __abstract__ = True
+        __table__: ClassVar[Table]
 else:
     Model = db.Model
 migrate = Migrate()

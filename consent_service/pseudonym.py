@@ -16,7 +16,7 @@ import secrets
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import String, Table, Text, event, select
+from sqlalchemy import String, Text, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -37,7 +37,7 @@ class ServiceSecret(Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-_TABLE: Table = ServiceSecret.__table__  # type: ignore[assignment]  # a mapped class has a Table
+_TABLE = ServiceSecret.__table__
 _READ = select(ServiceSecret.value).where(ServiceSecret.name == KEY_NAME)
 
 
