@@ -59,6 +59,11 @@ stores:
       recipients: ["Service gestion locative du bailleur"]
     tables:
       - name: tenants
+        label: {{fr: "Mon compte", en: "My account"}}
+        columns: {{account_id: {{fr: "Numéro de compte", en: "Account number"}}, full_name: {{fr: "Nom", en: "Name"}},
+                  email: {{fr: "Adresse e-mail", en: "E-mail address"}},
+                  birth_date: {{fr: "Date de naissance", en: "Date of birth"}}, phone: {{fr: "Téléphone", en: "Phone"}},
+                  created_at: {{fr: "Compte créé le", en: "Account created on"}}}}
         subject_column: account_id
         on_erasure: delete
         rectifiable_columns: [full_name, email, phone]
@@ -67,6 +72,10 @@ stores:
           lawful_basis: "Exécution du contrat de bail (RGPD art. 6(1)(b))"
           retention_period: "Durée du bail, puis 3 mois"
       - name: documents
+        label: {{fr: "Mes quittances et avis d'échéance", en: "My rent receipts and notices"}}
+        columns: {{id: {{fr: "N°", en: "No."}}, account_id: {{fr: "Numéro de compte", en: "Account number"}},
+                  title: {{fr: "Document", en: "Document"}}, issued_on: {{fr: "Émis le", en: "Issued on"}},
+                  file_name: {{fr: "Fichier", en: "File"}}}}
         subject_column: account_id
         on_erasure: delete
         retention: {{column: issued_on, keep_months: 36}}
@@ -75,6 +84,10 @@ stores:
           lawful_basis: "Exécution du contrat de bail"
           retention_period: "3 ans"
       - name: payments
+        label: {{fr: "Mes paiements", en: "My payments"}}
+        columns: {{id: {{fr: "N°", en: "No."}}, account_id: {{fr: "Numéro de compte", en: "Account number"}},
+                  paid_on: {{fr: "Payé le", en: "Paid on"}}, amount_cents: {{fr: "Montant", en: "Amount"}},
+                  payer_name: {{fr: "Payeur", en: "Payer"}}, iban: IBAN}}
         subject_column: account_id
         on_erasure: anonymize
         anonymize_columns: [payer_name, iban]
@@ -84,6 +97,12 @@ stores:
           recipients: ["Service comptable", "Banque du bailleur"]
           retention_period: "10 ans (données de paiement anonymisées à la clôture du compte)"
       - name: leases
+        label: {{fr: "Mon bail", en: "My lease"}}
+        columns: {{id: {{fr: "N°", en: "No."}}, account_id: {{fr: "Numéro de compte", en: "Account number"}},
+                  address: {{fr: "Adresse du logement", en: "Address of the home"}},
+                  start_date: {{fr: "Début du bail", en: "Start of the lease"}},
+                  end_date: {{fr: "Fin du bail", en: "End of the lease"}},
+                  monthly_rent_cents: {{fr: "Loyer mensuel", en: "Monthly rent"}}}}
         subject_column: account_id
         on_erasure: retain
         legal_basis: "Obligation comptable (art. L123-22 code de commerce)"
@@ -93,6 +112,7 @@ stores:
           retention_period: "10 ans après la fin du bail"
   - name: documents-files
     kind: files
+    label: {{fr: "Mes documents (PDF)", en: "My documents (PDF)"}}
     root: "{files}"
     path: "{{account_id}}"
     retention: {{keep_months: 36}}

@@ -47,6 +47,9 @@ class Table:
     retention: Retention | None = None
     rectifiable_columns: tuple[str, ...] = ()
     about: About = About()
+    # What a tenant reads: the table's name ({"fr", "en"}) and its columns' ({column: {"fr", "en"}}).
+    label: dict[str, str] | None = None
+    column_labels: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     columns: tuple[str, ...] = ()
     primary_key: tuple[str, ...] = ()
     nullable: frozenset[str] = frozenset()
@@ -79,6 +82,7 @@ class Store:
     name: str
     kind: str
     about: About = About()
+    label: dict[str, str] | None = None  # what a tenant reads, {"fr", "en"}
     url: str | None = None
     tables: list[Table] = dataclasses.field(default_factory=list)
     root: Path | None = None

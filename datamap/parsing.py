@@ -24,10 +24,10 @@ from .mapping import (
 TOP_KEYS = {"controller", "objection_categories", "stores", "identity"}
 IDENTITY_KEYS = {"store", "table", "subject_column", "email_column", "birth_date_column"}
 CONTROLLER_KEYS = {"name", "address", "dpo_email"}
-SQL_STORE_KEYS = {"name", "kind", "url", "tables", "about"}
-FILES_STORE_KEYS = {"name", "kind", "root", "path", "retention", "about"}
+SQL_STORE_KEYS = {"name", "kind", "url", "tables", "about", "label"}
+FILES_STORE_KEYS = {"name", "kind", "root", "path", "retention", "about", "label"}
 TABLE_KEYS = {"name", "subject_column", "on_erasure", "anonymize_columns", "legal_basis", "retention",
-              "rectifiable_columns", "about"}
+              "rectifiable_columns", "about", "label", "columns"}
 
 
 class Problems:
@@ -65,6 +65,33 @@ def _names(value: Any, where: str, field: str, problems: Problems) -> tuple[str,
         problems.add(where, f"field '{field}' must be a list of names")
         return ()
     return tuple(value)
+
+
+def _label(value: Any, where: str, field: str, problems: Problems) -> dict[str, str] | None:
+    """A reader's word: one string (both languages) or ``{fr: …, en: …}``."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip():
+        return {"fr": value.strip(), "en": value.strip()}
+    if isinstance(value, dict) and value and set(value) <= {"fr", "en"} \
+            and all(isinstance(v, str) and v.strip() for v in value.values()):
+        return {lang: str(value.get(lang) or value.get("fr") or value.get("en")).strip() for lang in ("fr", "en")}
+    problems.add(where, f"field '{field}' must be a string or a mapping of 'fr' and 'en' strings")
+    return None
+
+
+def _column_labels(value: Any, where: str, problems: Problems) -> dict[str, dict[str, str]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.add(where, "field 'columns' must map column names to labels")
+        return {}
+    labels = {}
+    for column, word in value.items():
+        found = _label(word, where, f"columns: {column}", problems)
+        if found:
+            labels[str(column)] = found
+    return labels
 
 
 def _about(value: Any, where: str, problems: Problems) -> About:
@@ -185,7 +212,8 @@ def _parse_sql(item: dict[str, Any], name: str, where: str, problems: Problems) 
             problems.add(where, "field 'url' is not a SQLAlchemy URL")
             url = None
     about = _about(item.get("about"), where, problems)
-    store = Store(name=name, kind="sql", about=about, url=url)
+    store = Store(name=name, kind="sql", about=about, url=url,
+                  label=_label(item.get("label"), where, "label", problems))
     tables_raw = item.get("tables")
     if not isinstance(tables_raw, list) or not tables_raw:
         problems.add(where, "field 'tables' is required and must be a non-empty list")
@@ -217,6 +245,8 @@ def _parse_sql(item: dict[str, Any], name: str, where: str, problems: Problems) 
             retention=_retention(entry.get("retention"), twhere, problems, needs_column=True),
             rectifiable_columns=_names(entry.get("rectifiable_columns"), twhere, "rectifiable_columns", problems),
             about=_about(entry.get("about"), twhere, problems).over(about),
+            label=_label(entry.get("label"), twhere, "label", problems),
+            column_labels=_column_labels(entry.get("columns"), twhere, problems),
         ))
     return store
 
@@ -229,5 +259,6 @@ def _parse_files(item: dict[str, Any], name: str, where: str, problems: Problems
             or template.replace(SUBJECT_PLACEHOLDER, "x").count("{"):
         problems.add(where, "field 'path' must be a relative path holding '{account_id}' exactly once")
     return Store(name=name, kind="files", about=_about(item.get("about"), where, problems),
+                 label=_label(item.get("label"), where, "label", problems),
                  root=(base / root).resolve() if root else None, path=template,
                  retention=_retention(item.get("retention"), where, problems, needs_column=False))

@@ -68,6 +68,8 @@ def reflect(store: Store, problems: Problems) -> None:
             need(column, "rectifiable_columns")
             if column == table.subject_column or column in table.primary_key:
                 problems.add(twhere, f"field 'rectifiable_columns': '{column}' identifies the row and cannot change")
+        for column in table.column_labels:
+            need(column, "columns")
 
 
 def _need(table: Table, where: str, problems: Problems, column: str | None, field: str, *,

@@ -10,6 +10,8 @@ import re
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from consent_service import hooks
 from consent_service.extensions import db
 
@@ -103,3 +105,46 @@ def test_the_summary_fits_a_390_px_phone_in_chromium(app, client, api_key, tmp_p
         page.set_viewport_size({"width": 1280, "height": 900})
         page.screenshot(path=str(screenshots / "export-summary.png"), full_page=False)
         browser.close()
+
+
+LABELS = {
+    "      - name: payments\n": '      - name: payments\n        label: {fr: "Mes paiements", en: "My payments"}\n'
+                                '        columns: {paid_on: {fr: "Payé le", en: "Paid on"}, amount_cents: '
+                                '{fr: "Montant", en: "Amount"}, payer_name: "Payeur / Payer", iban: IBAN}\n',
+    "    kind: files\n": '    kind: files\n    label: {fr: "Mes documents", en: "My documents"}\n',
+}
+
+
+def _labelled_map(portal) -> str:
+    from .conftest import DATAMAP
+
+    text = DATAMAP.format(url=portal.url, root=portal.root)
+    for anchor, added in LABELS.items():
+        text = text.replace(anchor, added, 1)
+    return text
+
+
+def test_the_data_map_labels_name_tables_and_columns(app, client, portal):
+    from datamap.loader import load
+
+    portal.write_map(_labelled_map(portal))
+    app.extensions["datamap"] = load(str(portal.map_path))
+    text = visible(summary_of(app, client))
+    assert "Mes paiements" in text and "Montant" in text and "Payé le" in text and "Payeur / Payer" in text
+    assert "Mes documents" in text and "Amount cents" not in text
+    english = visible(summary_of(app, client, locale="en"))
+    assert "My payments" in english and "Amount" in english and "Paid on" in english
+
+
+def test_bad_labels_are_named_problems_of_the_data_map(app, portal):
+    from datamap.loader import DataMapError, load
+
+    good = _labelled_map(portal)
+    columns_line = next(line for line in good.splitlines() if line.strip().startswith("columns: {paid_on"))
+    for old, bad in (('label: {fr: "Mes paiements", en: "My payments"}', "label: 12"),
+                     ('label: {fr: "Mes paiements", en: "My payments"}', 'label: {de: "Zahlungen"}'),
+                     (columns_line.strip(), "columns: [paid_on]"), (columns_line.strip(), 'columns: {nowhere: "X"}')):
+        portal.write_map(good.replace(old, bad))
+        with pytest.raises(DataMapError) as failure:
+            load(str(portal.map_path))
+        assert "payments" in str(failure.value), bad
