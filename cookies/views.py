@@ -151,9 +151,14 @@ def consent_state(site):
 @consent_blp.doc(security=[{"bearerAuth": []}, {}])
 def get_proof(consent_id):
     """The proof of one decision: for a ``consents:read`` key or the holder of that consent's cookie."""
+    require_proof_reader(consent_id)
+    return services.proof_json(services.get_proof(consent_id))
+
+
+def require_proof_reader(consent_id: str) -> None:
+    """Let through a ``consents:read`` key or the holder of this consent's own cookie; else 401/403."""
     if not _holds_consent_cookie(consent_id) and not apikeys.optional_key("consents:read"):
         apikeys.current_key("consents:read")
-    return services.proof_json(services.get_proof(consent_id))
 
 
 def _holds_consent_cookie(consent_id: str) -> bool:

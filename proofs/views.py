@@ -1,11 +1,10 @@
 """The sealed-proof API: the seals, and one record's path to its seal (thin views)."""
 from __future__ import annotations
 
-from flask import request
 from flask_smorest import Blueprint
 
 from consent_service import apikeys
-from cookies import services as cookie_services
+from cookies.views import require_proof_reader
 
 from . import schemas, services
 
@@ -37,14 +36,5 @@ def bundle(banner_hash):
 def inclusion(consent_id):
     """A proof's sealed fields and Merkle path to its seal: for a ``consents:read`` key or the
     holder of that consent's cookie."""
-    if not _holds_consent_cookie(consent_id) and not apikeys.optional_key("consents:read"):
-        apikeys.current_key("consents:read")
+    require_proof_reader(consent_id)
     return services.inclusion(consent_id)
-
-
-def _holds_consent_cookie(consent_id: str) -> bool:
-    try:
-        payload = cookie_services.read_consent_token(request.cookies.get(cookie_services.CONSENT_COOKIE))
-    except cookie_services.tokens.BadData:
-        return False
-    return payload is not None and payload["id"] == consent_id
