@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, func, or_, select
@@ -67,8 +68,8 @@ class StartedPurge:
     status: str
 
 
-def _plan(purge_id: str, now: dt.datetime) -> list[dict]:
-    steps = []
+def _plan(purge_id: str, now: dt.datetime) -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = []
 
     def step(store, kind, action, table=None, legal_basis=None):
         steps.append({"purge_id": purge_id, "position": len(steps), "store": store, "table_name": table,
@@ -232,7 +233,7 @@ def run_purges() -> int:
 
 def run_step(step: Claimed) -> None:
     try:
-        if step.account_id is None:
+        if step.account_id is None or step.subject_hash is None:
             raise LookupError("purge has no subject left")
         counts = None
         if step.kind == "builtin":
@@ -275,10 +276,12 @@ def _end(purge_id: str, status: str) -> None:
 def _run_store_step(step: Claimed) -> int:
     """Apply the step to its store; returns the rows (or files) changed, or counted for ``retain``."""
     store = datamap().store(step.store)
-    table = store.table(step.table_name) if store is not None and step.kind == "sql" else None
+    table = store.table(step.table_name) if store is not None and step.kind == "sql" and step.table_name else None
     if store is None or (step.kind == "sql" and table is None):
         raise LookupError("the store is no longer in the data map")
-    if step.kind == "sql" and step.action == "retain":
+    if step.account_id is None or step.subject_hash is None:
+        raise LookupError("purge has no subject left")
+    if table is not None and step.action == "retain":
         return connectors.count_rows(store, table, step.account_id)
     batch = _config("PURGE_BATCH_SIZE")
     pseudonym = f"erased-{step.subject_hash[:24]}"
@@ -346,7 +349,8 @@ def erase_builtin(account_id: str, digest: str) -> dict[str, int]:
     counts = subject_data.erase_account(account_id)
     for model in (AccountLease, AccountProcessing):
         table = model.__table__
-        counts[table.name] = db.session.execute(table.delete().where(table.c.account_id == account_id)).rowcount
+        deleted = db.session.execute(table.delete().where(table.c.account_id == account_id))
+        counts[table.name] = deleted.rowcount  # type: ignore[attr-defined]  # a DELETE: a CursorResult
     counts["data_exports"] = exports.delete_for_subject(digest)
     counts.update(dsar_retention.minimise_account_requests(account_id))
     counts.update(preference_data.erase_account(account_id))
