@@ -137,7 +137,7 @@ def test_an_auditor_reads_but_cannot_act(page, office):
                                  headers={"Accept": "text/html"})
     assert response.status == 403
     page.goto(f"{office.base}/backoffice/intake")
-    assert "403" in page.locator("h1").inner_text()
+    assert page.locator("h1").inner_text() == "Votre rôle ne permet que la consultation."
 
 
 def test_five_failures_lock_the_account_for_fifteen_minutes(page, office, moved_clock):
@@ -184,3 +184,17 @@ def test_the_register_pages_with_the_keyboard(page, office):
         assert len(first_rows) == 2 and second_rows and not set(first_rows) & set(second_rows)
     finally:
         office.app.config.pop("BACKOFFICE_PAGE_SIZE")
+
+
+def test_the_statistics_page_prints_without_the_navigation(page, office, tmp_path):
+    """The annual report's figures: on screen with the navigation, on paper without it."""
+    sign_in(page, office, "audit@bailleur.example.fr")
+    page.goto(f"{office.base}/backoffice/statistics")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Statistiques des demandes")
+    assert page.locator("#stat-received").inner_text() == str(len(office.references))
+    screenshots = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    screenshots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(screenshots / "backoffice-statistics.png"), full_page=True)
+    page.emulate_media(media="print")
+    assert not page.locator("nav.nav").is_visible() and not page.locator("form.no-print").is_visible()
+    assert page.locator("#stat-received").is_visible()
