@@ -80,6 +80,8 @@ def set_lease(account_id: str, lease_end: dt.date) -> AccountLease:
                 db.session.add(lease)
         except IntegrityError:  # set by a concurrent call: update that one
             lease = db.session.get(AccountLease, account_id)
+            if lease is None:  # the concurrent row went again: a plain conflict
+                raise Conflict("The lease changed at the same time; try again.") from None
     lease.lease_end, lease.purge_due_on, lease.updated_at, lease.purge_id = lease_end, due, clock.now(), None
     db.session.flush()
     return lease
@@ -103,6 +105,8 @@ def _processing_row(account_id: str) -> AccountProcessing:
                 db.session.add(row)
         except IntegrityError:
             row = db.session.get(AccountProcessing, account_id)
+            if row is None:  # the concurrent row went again: a plain conflict
+                raise Conflict("The account's processing changed at the same time; try again.") from None
     return row
 
 

@@ -257,7 +257,7 @@ def send_reminders() -> int:
             db.update(DsarRequest).where(DsarRequest.id == request_id, DsarRequest.reminder_sent_at.is_(None),
                                          DsarRequest.status == "awaiting_verification")
             .values(reminder_sent_at=clock.now(), version=DsarRequest.version + 1)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
         if claimed != 1:
             db.session.rollback()
             continue
