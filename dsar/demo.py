@@ -20,7 +20,7 @@ def load_demo_requests() -> str:
     if db.session.execute(db.select(DsarRequest.id).where(DsarRequest.email.like(f"%@{DEMO_DOMAIN}"))).first():
         return "demo requests already loaded"
     now = clock.now()
-    common = {"actor": SYSTEM, "acknowledge": False, "notify_dpo": False, "note": "Demo request."}
+    common: dict[str, Any] = {"actor": SYSTEM, "acknowledge": False, "notify_dpo": False, "note": "Demo request."}
     open_request(type="access", channel="web", email=f"camille.martin@{DEMO_DOMAIN}", full_name="Camille Martin",
                  account_id="A1001", message="Je souhaite une copie de mes données.", **common)
     verified = open_request(type="access", channel="post", email=f"dominique.petit@{DEMO_DOMAIN}",

@@ -184,7 +184,7 @@ def check_link(token: str | None, *, use: bool = False) -> LinkCheck:
         issued = dt.datetime.fromtimestamp(int(payload["iat"]), dt.UTC)
     except (tokens.BadData, TypeError, ValueError, OverflowError):
         return LinkCheck(LinkState.INVALID)
-    locale = payload.get("l") if payload.get("l") in ("fr", "en") else "fr"
+    locale: str = payload["l"] if payload.get("l") in ("fr", "en") else "fr"
     if clock.now() - issued > VERIFY_VALID:
         return LinkCheck(LinkState.EXPIRED, locale)
     try:
@@ -262,6 +262,9 @@ def send_reminders() -> int:
             db.session.rollback()
             continue
         dsar_request = db.session.get(DsarRequest, request_id, populate_existing=True)
+        if dsar_request is None:  # deleted meanwhile (a retention sweep)
+            db.session.rollback()
+            continue
         add_event(dsar_request, "reminder_sent", SYSTEM, note="Verification reminder sent.")
         notify.acknowledgement(dsar_request, verify_url(dsar_request), reminder=True)
         db.session.commit()
