@@ -11,10 +11,17 @@ GIL on the CPU-bound reads); see "Performance of the consent API" in README.md f
 """
 import os
 
+from consent_service.log_redaction import ACCESS_LOG_FORMAT
+
 bind = f"0.0.0.0:{os.environ['PORT']}" if os.environ.get("PORT") else "127.0.0.1:8000"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# The access log (off unless --access-logfile or accesslog is given; `make run` turns it on)
+# never writes a query string, a token, an account id, an e-mail address, a cookie or a full
+# client address: consent_service/log_redaction.py, docs/deployment.md "Logs".
+logger_class = "consent_service.log_redaction.AccessLogger"
+access_log_format = ACCESS_LOG_FORMAT
 
 
 def child_exit(server, worker):

@@ -10,7 +10,7 @@ from flask import Flask, Response, jsonify
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, config, errors, hooks, input_guard, logs, mail, metrics, ratelimit, request_id, security_headers
+from . import cli, config, errors, hooks, input_guard, log_redaction, logs, mail, metrics, ratelimit, request_id, security_headers
 from .extensions import LazySessionInterface, api, cached_ensure_sync, db, limiter, migrate
 
 
@@ -27,6 +27,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None, environ: Mappi
     app.extensions["settings"] = settings
     app.json.sort_keys = False  # type: ignore[attr-defined]  # the default provider has it
     logs.configure(app.config["LOG_FORMAT"])
+    log_redaction.install()  # libraries that log request data (the rate limiter's key) are redacted
 
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:

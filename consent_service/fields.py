@@ -10,6 +10,9 @@ from .clock import rfc3339
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
+# The same rules as JSON Schema patterns, for the OpenAPI document (ECMA-262 syntax).
+LINE_PATTERN = "^[^\\u0000-\\u001f\\u007f]*$"
+TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
 
 
 class CleanString(fields.String):
@@ -23,6 +26,8 @@ class CleanString(fields.String):
         self._pattern = _CONTROL if multiline else _CONTROL_ONE_LINE
         validators = list(kwargs.pop("validate", []) or [])
         validators.insert(0, validate.Length(min=min_length, max=max_length))
+        if not any(isinstance(v, validate.Regexp) for v in validators):  # the OpenAPI document says it too
+            kwargs.setdefault("metadata", {}).setdefault("pattern", TEXT_PATTERN if multiline else LINE_PATTERN)
         super().__init__(validate=validators, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:

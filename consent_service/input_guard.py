@@ -22,11 +22,13 @@ import json
 import math
 from typing import Any
 
+from apispec import BasePlugin
 from flask import Flask, request
 from werkzeug import exceptions as werkzeug_exceptions
 from werkzeug.routing import IntegerConverter, Map
 
 from .errors import BadRequest, Invalid
+from .fields import ACCOUNT_ID_PATTERN
 
 Path = tuple[str | int, ...]  # where a value sits in a document: keys and list indexes
 
@@ -238,6 +240,20 @@ def _converter_schema(converter: BoundedInt) -> dict[str, Any]:
             "maximum": converter.max}
 
 
+class _PathRules(BasePlugin):
+    """Path parameters say what the service accepts: an ``account_id`` has the account-id
+    pattern (anything else is refused with 422)."""
+
+    def path_helper(self, path: str | None = None, operations: dict[str, Any] | None = None,
+                    parameters: list[Any] | None = None, **kwargs: Any) -> None:
+        shared = list(parameters or [])
+        for operation in (operations or {}).values():
+            shared.extend(operation.get("parameters", []) if isinstance(operation, dict) else [])
+        for parameter in shared:
+            if isinstance(parameter, dict) and parameter.get("in") == "path" and parameter.get("name") == "account_id":
+                parameter.setdefault("schema", {}).update(pattern=ACCOUNT_ID_PATTERN, maxLength=128)
+
+
 def init_app(app: Flask) -> None:
     """Before any blueprint registers its routes: the converter must exist when they compile."""
     from .extensions import api
@@ -245,6 +261,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedInt
     api.register_converter(BoundedInt, _converter_schema)
     app.before_request(guard)
+    api.spec.plugins.append(_PathRules())
     info = api.spec.options.setdefault("info", {})
     info["description"] = (info.get("description", "") + DESCRIPTION).strip()
     api.spec.options["x-input-rules"] = RULES

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from consent_service.fields import CleanString, Rfc3339, StrictBoolean, identifier
+from consent_service.fields import ACCOUNT_ID_PATTERN, CleanString, Rfc3339, StrictBoolean, identifier
 
 from . import consent_mode
 from .models import ACTIONS
@@ -178,7 +178,9 @@ class ConsentIn(Schema):
                              validate=validate.Length(max=20))
     visitor_id = identifier(validate=[validate.Length(min=8, max=64)])
     locale = CleanString(load_default="fr", validate=[validate.OneOf(["fr", "en"])])
-    page = CleanString(max_length=2048, validate=[_page_url])
+    page = CleanString(max_length=2048, validate=[_page_url], metadata={
+        "pattern": r"^https?://[^\s/?#]+([/?#][^\u0000-\u001f\u007f]*)?$",
+        "description": "The page's absolute http(s) URL; omit the field rather than send an empty string."})
     banner = fields.String(validate=validate.Regexp(r"^[0-9a-f]{16}$", error="Not a banner bundle id."),
                            metadata={"description": "The id banner.js was served with (docs/proofs.md)."})
 
@@ -245,8 +247,9 @@ class ProofList(Schema):
 
 
 class HistoryQuery(Schema):
-    visitor_id = identifier()
-    account_id = CleanString(max_length=128, min_length=1)
+    visitor_id = identifier(metadata={"description": "Give exactly one of visitor_id or account_id."})
+    account_id = CleanString(max_length=128, min_length=1, metadata={
+        "pattern": ACCOUNT_ID_PATTERN, "description": "Give exactly one of visitor_id or account_id."})
 
     @validates_schema
     def _exactly_one(self, data, **kwargs):

@@ -187,6 +187,16 @@ def files_of(store: Store, account_id: str) -> Iterator[tuple[Path, str, os.stat
         yield path, path.relative_to(folder).as_posix(), path.stat()
 
 
+def count_files(store: Store, account_id: str) -> int:
+    """The subject's files, as :func:`erase_files` would remove them."""
+    folder = subject_folder(store, account_id)
+    if not folder.exists() and not folder.is_symlink():
+        return 0
+    if folder.is_symlink() or not folder.is_dir():
+        return 1
+    return sum(1 for _path in _walk_files(folder))
+
+
 def erase_files(store: Store, account_id: str, batch: int) -> int:
     """Remove at most ``batch`` of the subject's files (all when 0); the folder goes with the last."""
     limit = batch or float("inf")

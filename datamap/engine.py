@@ -30,6 +30,7 @@ from . import connectors, exports, journal
 from .mapping import BUILTIN_STORE
 from .models import AccountLease, AccountProcessing, Purge, PurgeStep
 from .services import datamap, forget_objections, paris_today, subject_hash
+from .step_lease import LeaseKeeper, StepTakenOver
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,7 @@ class Claimed:
     action: str
     account_id: str | None
     subject_hash: str | None
+    attempt: int = 0  # the fencing token: a worker whose step was taken over writes nothing more
 
     @property
     def writes_elsewhere(self) -> bool:
@@ -175,7 +177,8 @@ _DUE_STEP = (select(STEPS.c.id)
              .with_for_update(skip_locked=True).scalar_subquery())
 _CLAIM = (STEPS.update().where(STEPS.c.id == _DUE_STEP)
           .values(status="running", attempts=STEPS.c.attempts + 1, lease_until=bindparam("lease_end"))
-          .returning(STEPS.c.id, STEPS.c.purge_id, STEPS.c.store, STEPS.c.table_name, STEPS.c.kind, STEPS.c.action))
+          .returning(STEPS.c.id, STEPS.c.purge_id, STEPS.c.store, STEPS.c.table_name, STEPS.c.kind, STEPS.c.action,
+                     STEPS.c.attempts))
 # A purge with a due step is pending or running; this also locks its row until the claim commits.
 _PURGE_RUNNING = (PURGES.update().where(PURGES.c.purge_id == bindparam("of_purge")).values(status="running")
                   .returning(PURGES.c.account_id, PURGES.c.subject_hash))
@@ -191,7 +194,7 @@ def _other_steps(*statuses: str):
 # Marks the step done and says, in the same statement, how many of the purge's other steps are
 # unfinished and failed; run with the purge row locked, so its snapshot is taken after any
 # other worker that finished a step of the same purge has committed.
-_STEP_DONE = (STEPS.update().where(STEPS.c.id == bindparam("step_id"))
+_STEP_DONE = (STEPS.update().where(STEPS.c.id == bindparam("step_id"), STEPS.c.attempts == bindparam("attempt"))
               .values(status="done", rows=bindparam("rows_changed"), counts=bindparam("table_counts"),
                       finished_at=bindparam("done_at"), error=None, lease_until=None)
               .returning(_other_steps("pending", "running"), _other_steps("failed")))
@@ -208,7 +211,9 @@ def _claim() -> Claimed | None:
         # every statement of the next pass parsed and planned again).
         db.session.commit()
         return None
-    claimed = Claimed(*step, *db.session.execute(_PURGE_RUNNING, {"of_purge": step.purge_id}).one())
+    account_id, digest = db.session.execute(_PURGE_RUNNING, {"of_purge": step.purge_id}).one()
+    claimed = Claimed(step.id, step.purge_id, step.store, step.table_name, step.kind, step.action, account_id,
+                      digest, step.attempts)
     if claimed.writes_elsewhere:
         db.session.commit()  # other workers must see the claim while the store commits batches
     # else the step's work happens in this very transaction (the service's own tables, or only
@@ -242,9 +247,16 @@ def run_step(step: Claimed) -> None:
         else:
             rows = _run_store_step(step)
         _finish(step, rows, counts)
+    except StepTakenOver:
+        db.session.rollback()
+        log.warning("purge %s: step %s was taken over by another worker; this one stops", step.purge_id, step.id)
+        return
     except Exception as err:
         db.session.rollback()
         failed = db.session.get(PurgeStep, step.id)
+        if step.writes_elsewhere and (failed.attempts != step.attempt or failed.status != "running"):
+            log.warning("purge %s: step %s failed here after another worker took it over", step.purge_id, step.id)
+            return  # its new holder reports it
         if not step.writes_elsewhere:  # the claim rolled back with the work: count this try again
             failed.attempts += 1
         _failed_attempt(failed, err)
@@ -257,9 +269,12 @@ def _finish(step: Claimed, rows: int, counts: dict | None) -> None:
     """Record the step done and, when it was the purge's last, the purge's end."""
     if step.writes_elsewhere:  # else the claim, in this same transaction, holds the purge's row
         db.session.execute(_LOCK_PURGE, {"of_purge": step.purge_id})
-    unfinished, failed = db.session.execute(_STEP_DONE, {
-        "step_id": step.id, "of_purge": step.purge_id, "rows_changed": rows, "table_counts": counts,
-        "done_at": clock.now()}).one()
+    recorded = db.session.execute(_STEP_DONE, {
+        "step_id": step.id, "attempt": step.attempt, "of_purge": step.purge_id, "rows_changed": rows,
+        "table_counts": counts, "done_at": clock.now()}).first()
+    if recorded is None:
+        raise StepTakenOver(step.id)
+    unfinished, failed = recorded
     if not unfinished:
         _end(step.purge_id, "failed" if failed else "done")
 
@@ -274,7 +289,14 @@ def _end(purge_id: str, status: str) -> None:
 
 
 def _run_store_step(step: Claimed) -> int:
-    """Apply the step to its store; returns the rows (or files) changed, or counted for ``retain``."""
+    """Apply the step to its store; returns the rows (or files) it removed or anonymised, or
+    counted for ``retain``.
+
+    The store commits on its own, so a worker may die after the store's commit and before the
+    step is recorded; the next try then finds nothing left. So the subject's rows are counted,
+    and the count recorded, before the first statement acts: the receipt says the larger of that
+    count and what the statements reported. While a statement runs, a thread renews the lease;
+    every write about the step is fenced by the claim's attempt number."""
     store = datamap().store(step.store)
     table = store.table(step.table_name) if store is not None and step.kind == "sql" and step.table_name else None
     if store is None or (step.kind == "sql" and table is None):
@@ -285,20 +307,43 @@ def _run_store_step(step: Claimed) -> int:
         return connectors.count_rows(store, table, step.account_id)
     batch = _config("PURGE_BATCH_SIZE")
     pseudonym = f"erased-{step.subject_hash[:24]}"
-    rows = db.session.execute(db.select(STEPS.c.rows).where(STEPS.c.id == step.id)).scalar_one() if batch else 0
-    while True:
-        if step.kind == "sql":
-            changed = connectors.erase_batch(store, table, step.account_id, batch, pseudonym)
-        else:
-            changed = connectors.erase_files(store, step.account_id, batch)
-        rows += changed
-        if not batch or not changed:  # one statement did it all, or an empty batch proved nothing is left
-            return rows
-        db.session.execute(STEPS.update().where(STEPS.c.id == step.id).values(rows=rows, lease_until=_lease_end()))
-        db.session.commit()  # the store committed the batch; record it before the next one
-        pause = _config("PURGE_BATCH_PAUSE_SECONDS")
-        if pause:
-            time.sleep(pause)  # lets tests kill a worker between two batches
+    with LeaseKeeper(step) as lease:
+        counted = _counted_before_acting(step, store, table)
+        rows = db.session.execute(db.select(STEPS.c.rows).where(STEPS.c.id == step.id)).scalar_one() if batch else 0
+        while True:
+            if step.kind == "sql":
+                changed = connectors.erase_batch(store, table, step.account_id, batch, pseudonym)
+            else:
+                changed = connectors.erase_files(store, step.account_id, batch)
+            rows += changed
+            if not batch or not changed:  # one statement did it all, or an empty batch proved nothing is left
+                return max(rows, counted)
+            lease.check()
+            _fenced_step_update(step, rows=rows, lease_until=_lease_end())
+            db.session.commit()  # the store committed the batch; record it before the next one
+            pause = _config("PURGE_BATCH_PAUSE_SECONDS")
+            if pause:
+                time.sleep(pause)  # lets tests kill a worker between two batches
+
+
+def _fenced_step_update(step: Claimed, **values) -> None:
+    changed = db.session.execute(STEPS.update().where(STEPS.c.id == step.id, STEPS.c.attempts == step.attempt,
+                                                      STEPS.c.status == "running").values(**values)
+                                 .returning(STEPS.c.id)).first()
+    if changed is None:
+        db.session.rollback()
+        raise StepTakenOver(step.id)
+
+
+def _counted_before_acting(step: Claimed, store, table) -> int:
+    """The subject's rows (or files) in the store before the step first acted, recorded once."""
+    counted = db.session.execute(db.select(STEPS.c.counted).where(STEPS.c.id == step.id)).scalar_one()
+    if counted is None:
+        counted = connectors.count_rows(store, table, step.account_id) if step.kind == "sql" \
+            else connectors.count_files(store, step.account_id)
+        _fenced_step_update(step, counted=counted)
+    db.session.commit()  # recorded before the first statement acts
+    return counted
 
 
 def _failed_attempt(step: PurgeStep, err: Exception) -> None:

@@ -13,6 +13,7 @@ import logging
 
 import sqlalchemy as sa
 
+from .mapping import Identity
 from .services import datamap, valid_account_id
 
 log = logging.getLogger(__name__)
@@ -50,11 +51,12 @@ def _as_date_text(value) -> str | None:
         return None
 
 
-def _identity_row(account_id: str) -> dict | None:
+def _identity_row(identity: Identity, account_id: str) -> dict | None:
     """The account's e-mail and birth date from the identity table (None: no such account)."""
-    identity = datamap().identity
     store = datamap().store(identity.store)
     table = identity.sa_table
+    if store is None or store.engine is None or table is None:
+        raise LookupError("the identity store is not reachable")
     subject = table.c[identity.subject_column]
     value: object = account_id
     if _python_type(subject) is int:
@@ -65,8 +67,8 @@ def _identity_row(account_id: str) -> dict | None:
     if identity.birth_date_column:
         columns.append(table.c[identity.birth_date_column].label("birth_date"))
     with store.engine.connect() as conn:
-        row = conn.execute(sa.select(*columns).where(subject == value).limit(2)).mappings().all()
-    return dict(row[0]) if len(row) == 1 else None  # two accounts with one id identify no one
+        rows = conn.execute(sa.select(*columns).where(subject == value).limit(2)).mappings().all()
+    return dict(rows[0]) if len(rows) == 1 else None  # two accounts with one id identify no one
 
 
 def _python_type(column) -> type | None:
@@ -78,12 +80,13 @@ def _python_type(column) -> type | None:
 
 def check_address(account_id: str | None, address: str | None) -> AddressCheck:
     """Compare ``address`` (just confirmed by its owner) with the account's address on file."""
-    if datamap().identity is None:
+    identity = datamap().identity
+    if identity is None:
         return AddressCheck.NOT_MAPPED
     if not account_id or not valid_account_id(account_id):
         return AddressCheck.NO_ACCOUNT
     try:
-        row = _identity_row(account_id)
+        row = _identity_row(identity, account_id)
     except Exception as err:
         log.warning("address check could not complete (%s)", type(err).__name__)
         return AddressCheck.UNAVAILABLE
@@ -100,7 +103,7 @@ def verify_identity(account_id, birth_date, email) -> bool:
     if identity is None or not identity.birth_date_column or not valid_account_id(account_id):
         return False
     try:
-        row = _identity_row(account_id)
+        row = _identity_row(identity, account_id)
     except Exception as err:
         log.warning("identity check could not complete (%s)", type(err).__name__)
         return False

@@ -6,7 +6,7 @@ import datetime as dt
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from consent_service import clock
-from consent_service.fields import CleanString, account_id_is_valid
+from consent_service.fields import ACCOUNT_ID_PATTERN, CleanString, account_id_is_valid
 
 from .models import CHANNELS, LOCALES, REJECTION_GROUNDS, STATUSES, TYPES, VERIFICATION_METHODS
 
@@ -37,8 +37,10 @@ class PublicRequestIn(Schema):
     type = fields.String(required=True, validate=validate.OneOf(TYPES))
     email = EmailAddress(required=True)
     full_name = CleanString(required=True, min_length=1, max_length=200)
-    account_id = CleanString(max_length=128, validate=[_account_id], allow_none=True, load_default=None)
-    birth_date = fields.Date(allow_none=True, load_default=None, validate=_birth_date)
+    account_id = CleanString(max_length=128, validate=[_account_id], allow_none=True, load_default=None,
+                             metadata={"pattern": ACCOUNT_ID_PATTERN})
+    birth_date = fields.Date(allow_none=True, load_default=None, validate=_birth_date,
+                             metadata={"description": "From 1900-01-01 to today."})
     message = CleanString(max_length=5000, multiline=True, allow_none=True, load_default=None)
     locale = fields.String(load_default="fr", validate=validate.OneOf(LOCALES))
 
@@ -46,10 +48,13 @@ class PublicRequestIn(Schema):
 class IntakeIn(Schema):
     type = fields.String(required=True, allow_none=True, validate=validate.OneOf(TYPES))
     channel = fields.String(required=True, validate=validate.OneOf(("email", "post", "phone")))
-    received_at = fields.AwareDateTime(required=True, format="iso")
+    received_at = fields.AwareDateTime(required=True, format="iso", metadata={
+        "description": "When the request arrived: at most 366 days ago, and not in the future (5 minutes of "
+                       "clock skew are accepted)."})
     email = EmailAddress(allow_none=True, load_default=None)
     full_name = CleanString(required=True, min_length=1, max_length=200)
-    account_id = CleanString(max_length=128, validate=[_account_id], allow_none=True, load_default=None)
+    account_id = CleanString(max_length=128, validate=[_account_id], allow_none=True, load_default=None,
+                             metadata={"pattern": ACCOUNT_ID_PATTERN})
     message = CleanString(max_length=20000, multiline=True, allow_none=True, load_default=None)
     locale = fields.String(load_default="fr", validate=validate.OneOf(LOCALES))
     note = CleanString(max_length=2000, multiline=True, allow_none=True, load_default=None)
