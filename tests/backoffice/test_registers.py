@@ -25,10 +25,10 @@ def test_the_statistics_of_a_year(dpo_client):
     from backoffice.services.registers import year_statistics
 
     # NOW is 1 March 2027; four requests of January 2027 (one answered late), one of February, one of 2026.
-    january = _bulk(4, received=dt.datetime(2027, 1, 10, 9, tzinfo=dt.timezone.utc), prefix="JAN")
-    _bulk(1, received=dt.datetime(2027, 2, 1, 9, tzinfo=dt.timezone.utc), prefix="FEB")
-    _bulk(1, received=dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.timezone.utc), prefix="NYE")  # 1 January in Paris
-    _bulk(1, received=dt.datetime(2026, 6, 1, 9, tzinfo=dt.timezone.utc), prefix="OLD")
+    january = _bulk(4, received=dt.datetime(2027, 1, 10, 9, tzinfo=dt.UTC), prefix="JAN")
+    _bulk(1, received=dt.datetime(2027, 2, 1, 9, tzinfo=dt.UTC), prefix="FEB")
+    _bulk(1, received=dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC), prefix="NYE")  # 1 January in Paris
+    _bulk(1, received=dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC), prefix="OLD")
     _close(january[0], "completed", 10)
     _close(january[1], "completed", 20, extended=True)
     _close(january[2], "rejected", 40, ground="excessive")  # after its deadline
@@ -54,7 +54,7 @@ def _rows(body: bytes) -> list[list[str]]:
 
 
 def test_the_excel_register_speaks_french_with_paris_times(dpo_client):
-    reference, = _bulk(1, received=dt.datetime(2027, 2, 27, 13, 2, tzinfo=dt.timezone.utc), prefix="XL")
+    reference, = _bulk(1, received=dt.datetime(2027, 2, 27, 13, 2, tzinfo=dt.UTC), prefix="XL")
     db.session.execute(db.update(DsarRequest).values(full_name="=HYPERLINK(\"x\")"))
     db.session.commit()
     response = dpo_client.get("/backoffice/register-excel.csv", headers=HTML)

@@ -128,7 +128,8 @@ def _pages(state) -> list[str]:
     failed = db.session.get(OutboxMessage, mails[0])
     failed.status, failed.last_error, failed.attempts = "failed", "SMTPRecipientsRefused", 5
     db.session.commit()
-    paths += ["/backoffice/statistics", "/backoffice/records", "/backoffice/mail", "/backoffice/mail?status=failed"] + [f"/backoffice/mail/{i}" for i in mails]
+    paths += ["/backoffice/statistics", "/backoffice/records", "/backoffice/mail", "/backoffice/mail?status=failed"]
+    paths += [f"/backoffice/mail/{i}" for i in mails]
     return paths
 
 
