@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, exists, func, literal, select
+from sqlalchemy import Select, and_, exists, func, literal, select
 
 from consent_service.extensions import db
 
@@ -79,65 +79,70 @@ def _swept_before() -> dict[str, dt.datetime]:
     return {kind: before for kind, before in rows}
 
 
-def _leaves(number: int):
-    """A seal's leaves in order, without their records: what its root is computed from."""
-    return (select(LEAVES.c.position, LEAVES.c.kind, LEAVES.c.record_id, LEAVES.c.recorded_at, LEAVES.c.digest)
-            .where(LEAVES.c.seal_number == number).order_by(LEAVES.c.position)
-            .execution_options(yield_per=READ_CHUNK))
+def _spans(number: int) -> dict[str, tuple[dt.datetime, dt.datetime]]:
+    """For each kind in a seal, the earliest and latest times of its leaves."""
+    rows = db.session.execute(select(LEAVES.c.kind, func.min(LEAVES.c.recorded_at), func.max(LEAVES.c.recorded_at))
+                              .where(LEAVES.c.seal_number == number).group_by(LEAVES.c.kind))
+    return {kind: (low, high) for kind, low, high in rows}
 
 
-def _with_records(source: Source, number: int, span: tuple[dt.datetime, dt.datetime]):
-    """A seal's leaves of one kind, each with its record's columns (NULL when the row is gone)
-    and whether an erasure noted it. Records are looked for only within ``span``, the times of
-    the seal's leaves of that kind: the database reads that stretch of the table (or of its
-    partitions), never the whole of it once per seal."""
+def _with_records(source: Source, number: int, span: tuple[dt.datetime, dt.datetime]) -> Select[Any]:
+    """A seal's leaves of one kind in order, each with its record's columns under their own
+    names (NULL when the row is gone) and whether an erasure noted it. Records are looked for
+    only within ``span``, the times of the seal's leaves of that kind: the database reads that
+    stretch of the table (or of its partitions), never the whole of it once per seal."""
     noted = exists().where(ERASURES.c.kind == LEAVES.c.kind, ERASURES.c.record_id == LEAVES.c.record_id)
     by_time = db.session.get_bind().dialect.name == "postgresql"
-    columns = [column.label(f"r__{column.name}") for column in source.table.columns]
     within = source.time.between(*span)
-    return (select(LEAVES.c.position, LEAVES.c.record_id, LEAVES.c.recorded_at, LEAVES.c.digest, noted.label("noted"),
-                   *columns)
+    leaf = [LEAVES.c.position.label("leaf_position"), LEAVES.c.record_id.label("leaf_id"),
+            LEAVES.c.recorded_at.label("leaf_time"), LEAVES.c.digest.label("leaf_digest"), noted.label("leaf_noted")]
+    return (select(*leaf, *source.table.columns)
             .select_from(LEAVES.outerjoin(source.table, and_(source.matches(LEAVES, by_time), within)))
             .where(LEAVES.c.seal_number == number, LEAVES.c.kind == source.kind).order_by(LEAVES.c.position)
             .execution_options(yield_per=READ_CHUNK))
 
 
-def _first_record_problem(source: Source, number: int, span: tuple[dt.datetime, dt.datetime],
-                          swept: dt.datetime | None) -> tuple[int, Failed] | None:
-    for row in db.session.execute(_with_records(source, number, span)):
-        values = row._mapping
-        if values[f"r__{source.key.name}"] is not None:
-            record = {column.name: values[f"r__{column.name}"] for column in source.table.columns}
-            if record_digest(source.fields(record)) != row.digest:
-                return row.position, Failed("edited_record", row.record_id)
-        elif not row.noted and not (swept is not None and row.recorded_at < swept):
-            elsewhere = db.session.execute(select(literal(1)).where(source.key_text() == row.record_id)).first()
-            return row.position, Failed("edited_record" if elsewhere else "deleted_record", row.record_id)
-    return None
-
-
 def _check_seal(seal: Any, kinds: dict[str, Source], swept: dict[str, dt.datetime], previous: str) -> int:
+    """Check one seal in one pass over its leaves, kind after kind (the sealer puts each kind's
+    leaves together, in the order of ``sources()``): its root, then its records."""
     fields = merkle.seal_fields(seal.number, seal.previous_hash, seal.merkle_root, seal.leaf_count,
                                 utc_text(seal.sealed_at))
     if merkle.seal_hash(fields) != seal.hash:
         raise Failed("edited_seal", seal.number)
     if seal.previous_hash != previous:
         raise Failed("broken_chain", seal.number)
-    root = merkle.RootBuilder()
-    spans: dict[str, tuple[dt.datetime, dt.datetime]] = {}
-    for row in db.session.execute(_leaves(seal.number)):
-        if row.position != root.count or row.kind not in kinds:
-            raise Failed("edited_leaves", seal.number)
-        root.add(leaf_of(row.kind, row.record_id, row.recorded_at, row.digest))
-        low, high = spans.get(row.kind, (row.recorded_at, row.recorded_at))
-        spans[row.kind] = (min(low, row.recorded_at), max(high, row.recorded_at))
+    spans = _spans(seal.number)
+    if set(spans) - set(kinds):
+        raise Failed("edited_leaves", seal.number)
+    root, first_problem = merkle.RootBuilder(), None
+    for source in sources():
+        if source.kind not in spans:
+            continue
+        cutoff = swept.get(source.kind)
+        for row in db.session.execute(_with_records(source, seal.number, spans[source.kind])):
+            values = row._mapping
+            if row.leaf_position != root.count:
+                raise Failed("edited_leaves", seal.number)
+            root.add(leaf_of(source.kind, row.leaf_id, row.leaf_time, row.leaf_digest))
+            if first_problem is None:
+                first_problem = _record_problem(source, values, cutoff)
     if root.count != seal.leaf_count or not root.count or root.root() != seal.merkle_root:
         raise Failed("edited_leaves", seal.number)
-    problems = [found for kind, span in sorted(spans.items())
-                if (found := _first_record_problem(kinds[kind], seal.number, span, swept.get(kind))) is not None]
-    if problems:
-        raise min(problems, key=lambda found: found[0])[1]
+    if first_problem is not None:
+        raise first_problem
     return root.count
+
+
+def _record_problem(source: Source, values: Any, swept: dt.datetime | None) -> Failed | None:
+    """What is wrong with a leaf's record, if anything: changed, or gone with no erasure noted."""
+    if values[source.key.name] is not None:
+        if record_digest(source.fields(values)) != values["leaf_digest"]:
+            return Failed("edited_record", values["leaf_id"])
+        return None
+    if values["leaf_noted"] or (swept is not None and values["leaf_time"] < swept):
+        return None
+    elsewhere = db.session.execute(select(literal(1)).where(source.key_text() == values["leaf_id"])).first()
+    return Failed("edited_record" if elsewhere else "deleted_record", values["leaf_id"])
 
 
 def _before(number: int) -> tuple[int, str] | None:
