@@ -23,15 +23,15 @@ TEXTS = {
                   "par lot : l'empreinte de chaque sceau dépend de toutes les preuves qu'il couvre et du sceau "
                   "précédent. Une preuve modifiée, ajoutée ou supprimée après coup se voit à la vérification."),
         "latest": "Dernier sceau", "none": "Aucun sceau pour l'instant : les preuves seront scellées au prochain "
-                                          "passage du worker.",
+                                          "passage du traitement de fond.",
         "number": "Numéro", "sealed_at": "Scellé le", "hash": "Empreinte (SHA-256)", "count": "Preuves couvertes",
-        "journal": "Journal des sceaux hors base", "journal_on": "activé", "journal_off": "non configuré "
-                   "(SEAL_JOURNAL) : rien hors de la base ne garde l'empreinte des sceaux",
+        "journal": "Journal des sceaux hors base", "journal_on": "activé", "journal_off": "non configuré : rien hors "
+                   "de la base ne garde l'empreinte des sceaux",
         "check": "Dernière vérification", "never": "Les preuves n'ont jamais été vérifiées.",
         "passed": "Réussie", "failed": "Échec", "seals_n": ("{n} sceau", "{n} sceaux"),
         "records_n": ("{n} preuve", "{n} preuves"), "checked": "{seals} et {records} vérifiés",
         "finished": "terminée le {when}", "problem": "Premier écart",
-        "queued": "Vérification demandée le {when} : le worker va la lancer.",
+        "queued": "Vérification demandée le {when} : le traitement de fond va la lancer.",
         "running": "Vérification en cours depuis le {when}.", "refresh": "Actualiser la page",
         "verify": "Vérifier les preuves", "verify_hint": "Recalcule chaque sceau et chaque preuve scellée.",
         "recent": "Sceaux récents",
@@ -44,7 +44,7 @@ TEXTS = {
         "latest": "Latest seal", "none": "No seal yet: proofs are sealed at the worker's next pass.",
         "number": "Number", "sealed_at": "Sealed", "hash": "Hash (SHA-256)", "count": "Proofs covered",
         "journal": "Seal journal outside the database", "journal_on": "on",
-        "journal_off": "not set (SEAL_JOURNAL): nothing outside the database keeps the seals' hashes",
+        "journal_off": "not set: nothing outside the database keeps the seals' hashes",
         "check": "Last verification", "never": "The proofs have never been verified.",
         "passed": "Passed", "failed": "Failed", "seals_n": ("{n} seal", "{n} seals"),
         "records_n": ("{n} proof", "{n} proofs"), "checked": "{seals} and {records} verified",

@@ -130,6 +130,14 @@ def _pages(state) -> list[str]:
     db.session.commit()
     paths += ["/backoffice/statistics", "/backoffice/records", "/backoffice/mail", "/backoffice/mail?status=failed"]
     paths += [f"/backoffice/mail/{i}" for i in mails]
+    from proofs import jobs, sealer
+    from proofs import services as seals
+
+    sealer.seal_pending(force=True)
+    seals.request_verification("dpo@bailleur.example.fr")
+    db.session.commit()
+    assert jobs.verification_job() == 1
+    paths += ["/backoffice/seals"]
     return paths
 
 

@@ -50,7 +50,7 @@ def test_a_decision_is_sealed_verified_in_one_click_and_names_its_banner(office,
     assert page.locator("#verification").inner_text() == "Les preuves n'ont jamais été vérifiées."
 
     page.get_by_role("button", name="Vérifier les preuves").click()
-    assert "le worker va la lancer" in page.locator("#waiting").inner_text()
+    assert "le traitement de fond va la lancer" in page.locator("#waiting").inner_text()
     with office.app.app_context():
         assert jobs.verification_job() == 1
     page.get_by_role("link", name="Actualiser la page").click()

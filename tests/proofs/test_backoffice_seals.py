@@ -54,7 +54,7 @@ def test_verifying_is_one_click_run_by_the_worker_and_its_result_shown(dpo_clien
     seal()
     response = dpo_client.post("/backoffice/seals/verify", headers=HTML)
     assert response.status_code == 303
-    assert "le worker va la lancer" in _page(dpo_client)
+    assert "le traitement de fond va la lancer" in _page(dpo_client)
     dpo_client.post("/backoffice/seals/verify", headers=HTML)  # a second click queues nothing more
     assert jobs.verification_job() == 1
     assert jobs.verification_job() == 0
