@@ -168,3 +168,19 @@ def test_every_word_of_the_page_is_in_the_readers_language(dpo, tenant, client, 
     refused = dpo.post("/backoffice/accounts/preferences?lang=fr", headers=HTML, data={
         "channel": "fax", "direct_debit": "yes", "paperless": "start", "next_billing_date": "2027-04-01"})
     check_french(refused.get_data(as_text=True), "refused change")
+
+
+@pytest.mark.parametrize(("field", "value", "words"), [
+    ("note", "a\x07b", "Les caractères de contrôle ne sont pas admis."),
+    ("note", "x" * 501, "Entre 0 et 500 caractères."),
+    ("next_billing_date", "10/05/2027", "Date non valide."),
+    ("paperless", "<script>", "Choisissez une des actions proposées."),
+])
+def test_hostile_values_in_the_dpo_form_are_refused_in_words(dpo, tenant, field, value, words):
+    open_account(dpo)
+    data = {"channel": "post", "theme_building_works": "on", "theme_appointment_confirmations": "on",
+            "direct_debit": "yes", "paperless": "keep", field: value}
+    response = dpo.post("/backoffice/accounts/preferences", headers=HTML, data=data)
+    assert response.status_code == 422
+    assert words in response.get_data(as_text=True)
+    assert len(services.history("A1001")) == 3
