@@ -10,7 +10,20 @@ from flask import Flask, Response, jsonify
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, config, errors, hooks, input_guard, log_redaction, logs, mail, metrics, ratelimit, request_id, security_headers
+from . import (
+    cli,
+    config,
+    errors,
+    hooks,
+    input_guard,
+    log_redaction,
+    logs,
+    mail,
+    metrics,
+    ratelimit,
+    request_id,
+    security_headers,
+)
 from .extensions import LazySessionInterface, api, cached_ensure_sync, db, limiter, migrate
 
 

@@ -122,12 +122,16 @@ class AddressCheck(Protocol):
 
 
 class ExecutableRequest(Protocol):
-    """What an executor reads of a data-subject request."""
+    """What an executor reads of a data-subject request (read-only)."""
 
-    reference: str
-    type: str | None
-    account_id: str | None
-    locale: str | None
+    @property
+    def reference(self) -> str: ...
+    @property
+    def type(self) -> str | None: ...
+    @property
+    def account_id(self) -> str | None: ...
+    @property
+    def locale(self) -> str | None: ...
 
 
 class ExecutionResult(TypedDict):

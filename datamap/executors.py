@@ -43,7 +43,7 @@ def execute_erasure(dsar_request: ExecutableRequest, body: dict[str, Any]) -> Ex
 
 def execute_rectification(dsar_request: ExecutableRequest, body: dict[str, Any]) -> ExecutionResult:
     account_id = _account_of(dsar_request)
-    changes = (body or {}).get("changes")
+    changes: dict[str, Any] = body.get("changes") or {}
     try:
         done = services.rectify(account_id, changes)
     except services.NotRectifiable as err:

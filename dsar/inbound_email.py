@@ -10,6 +10,7 @@ import re
 import unicodedata
 from email.message import EmailMessage
 from html.parser import HTMLParser
+from typing import Any
 
 from marshmallow import ValidationError, validate
 
@@ -123,7 +124,7 @@ def parse(raw: bytes) -> Inbound:
         if any(isinstance(defect, _BROKEN) for part in message.walk() for defect in part.defects):
             raise MalformedMessage("The MIME structure is broken.")
         from_header = message["From"]
-        addresses = getattr(from_header, "addresses", ()) if from_header is not None else ()
+        addresses: tuple[Any, ...] = getattr(from_header, "addresses", ()) if from_header is not None else ()
         if len(addresses) != 1 or not addresses[0].addr_spec or "@" not in addresses[0].addr_spec:
             raise MalformedMessage("The message has no single sender address.")
         sender = addresses[0].addr_spec.strip()

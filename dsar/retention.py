@@ -105,7 +105,7 @@ def _expire_loaded(request_ids: set[int]) -> None:
     """Objects this session already holds would still show what the bulk statements removed
     (and the old version): they reload on next use instead."""
     for instance in list(db.session.identity_map.values()):
-        loaded = inspect(instance).dict
+        loaded = inspect(instance).dict  # type: ignore[union-attr]  # a mapped instance has a state
         if (isinstance(instance, DsarRequest) and loaded.get("id") in request_ids) or \
                 (isinstance(instance, DsarEvent) and loaded.get("request_id") in request_ids):
             db.session.expire(instance)

@@ -8,6 +8,7 @@ import csv
 import io
 import logging
 import secrets
+from typing import Any
 
 from consent_service import clock
 from consent_service.errors import NotFound
@@ -108,7 +109,7 @@ def event_json(event: DsarEvent) -> dict:
 def request_json(dsar_request: DsarRequest, *, detail: bool = False) -> dict:
     """The contract's JSON for a request; the detail adds the subject, the outcome, the
     timeline (oldest first) and the e-mails sent about it."""
-    body = {
+    body: dict[str, Any] = {
         "reference": dsar_request.reference, "type": dsar_request.type, "status": dsar_request.status,
         "channel": dsar_request.channel, "received_at": clock.rfc3339(dsar_request.received_at),
         "due_on": dsar_request.due_on.isoformat(), "due_at": clock.rfc3339(dsar_request.due_at),
