@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from datamap_setup import scratch_database  # noqa: E402
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 COLUMNS = ("consent_id, site, policy_version, texts_hash, action, categories, recorded_at, valid_until, "
            "visitor_id, ip, user_agent, page, gpc, locale")
 SITE = "espace-locataire"
@@ -110,7 +110,8 @@ def load(app, rows: int, months: int, accounts: int, now: dt.datetime) -> float:
                                    for a in range(accounts) for k in range(2)))
             cursor.execute("ALTER TABLE consent_records ADD CONSTRAINT pk_consent_records "
                            "PRIMARY KEY (consent_id, recorded_at)")
-            cursor.execute("CREATE INDEX ix_consent_records_visitor_recorded ON consent_records (visitor_id, recorded_at)")
+            cursor.execute("CREATE INDEX ix_consent_records_visitor_recorded "
+                           "ON consent_records (visitor_id, recorded_at)")
             cursor.execute("CREATE INDEX ix_consent_records_recorded_at ON consent_records (recorded_at)")
             raw.commit()
             raw.driver_connection.autocommit = True
@@ -141,7 +142,8 @@ class Prober(threading.Thread):
                         "'accept_all', '{}', now(), now(), :v, NULL, NULL, NULL, false, 'fr')"),
                         {"h": "0" * 64, "v": visitor(rng.randrange(self.visitors))})
                     conn.execute(sa.text("SELECT consent_id FROM consent_records WHERE visitor_id = :v "
-                                         "ORDER BY recorded_at DESC LIMIT 50"), {"v": visitor(rng.randrange(self.visitors))})
+                                         "ORDER BY recorded_at DESC LIMIT 50"),
+                                 {"v": visitor(rng.randrange(self.visitors))})
                 self.slowest = max(self.slowest, time.perf_counter() - started)
                 self.count += 1
 
@@ -197,7 +199,8 @@ def bench_retention(app, url: str, rows: int, now: dt.datetime) -> list[str]:
         f"({sweep_probe.count} statements) | during the raw DELETE: {raw_probe.slowest * 1000:.0f} ms "
         f"({raw_probe.count}) | — | < 100 ms | {_met(sweep_probe.slowest < 0.1)} |",
         f"| of which counting the month's proofs for the receipt (timed on the next month) | "
-        f"{count_seconds * 1000:,.0f} ms | — | {(sweep_seconds - count_seconds) / raw_seconds:.3f}× without it | — | — |",
+        f"{count_seconds * 1000:,.0f} ms | — | {(sweep_seconds - count_seconds) / raw_seconds:.3f}× without it "
+        "| — | — |",
         f"| The boundary month's next hour, row by row ({hour_rows:,} proofs: one hourly pass) | "
         f"{hour_seconds * 1000:,.0f} ms | — | — | — | — |",
     ]
@@ -298,20 +301,23 @@ def main(argv=None) -> int:
         lines = ["| Measure | Service | Baseline (same run) | Ratio | Target | Met |", "|---|---:|---|---:|---|:-:|"]
         (full_v, full_v50), (full_a, full_a50) = history_p99(full, args.lookups, accounts, visitors)
         (empty_v, empty_v50), (empty_a, empty_a50) = history_p99(empty, args.lookups, accounts, visitors)
-        lines.append(f"| History by visitor, p99 (p50) of {args.lookups} | {full_v * 1000:.2f} ms ({full_v50 * 1000:.2f}) "
+        lines.append(f"| History by visitor, p99 (p50) of {args.lookups} | {full_v * 1000:.2f} ms "
+                     f"({full_v50 * 1000:.2f}) "
                      f"| empty table: {empty_v * 1000:.2f} ms ({empty_v50 * 1000:.2f}) | {full_v / empty_v:.1f}× "
                      f"| < 10 ms | {_met(full_v < 0.01)} |")
-        lines.append(f"| History by account, p99 (p50) of {args.lookups} | {full_a * 1000:.2f} ms ({full_a50 * 1000:.2f}) "
+        lines.append(f"| History by account, p99 (p50) of {args.lookups} | {full_a * 1000:.2f} ms "
+                     f"({full_a50 * 1000:.2f}) "
                      f"| empty table: {empty_a * 1000:.2f} ms ({empty_a50 * 1000:.2f}) | {full_a / empty_a:.1f}× "
                      f"| < 10 ms | {_met(full_a < 0.01)} |")
         full_rates, empty_rates = [], []
         for _ in range(args.rounds):
             empty_rates.append(write_rate(empty, args.write_seconds))
             full_rates.append(write_rate(full, args.write_seconds))
-        ratios = sorted(f / e for f, e in zip(full_rates, empty_rates))
+        ratios = sorted(f / e for f, e in zip(full_rates, empty_rates, strict=True))
         ratio = ratios[len(ratios) // 2]
-        lines.append(f"| Consent writes (record + COMMIT), {args.rows:,} proofs | {statistics.median(full_rates):,.0f}/s "
-                     f"| empty table: {statistics.median(empty_rates):,.0f}/s | {ratio:.2f}× | ≥ 0.9× | {_met(ratio >= 0.9)} |")
+        lines.append(f"| Consent writes (record + COMMIT), {args.rows:,} proofs "
+                     f"| {statistics.median(full_rates):,.0f}/s | empty table: {statistics.median(empty_rates):,.0f}/s "
+                     f"| {ratio:.2f}× | ≥ 0.9× | {_met(ratio >= 0.9)} |")
         erase_full, erased = erasure_time(full, "acct-1")
         with empty.app_context():
             from consent_service.extensions import db as empty_db
