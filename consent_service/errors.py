@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from http import HTTPStatus
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar
 
 from flask import Flask, Response, jsonify, render_template, request
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
@@ -224,8 +224,3 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(http.HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     app.before_request(_refuse_control_characters_in_paths)
-
-
-def fail(code: int, message: str | None = None, errors: FieldErrors | None = None) -> NoReturn:
-    """Raise the family's exception for ``code`` (shorthand for ``raise error_for(...)``)."""
-    raise error_for(code, message, errors)

@@ -28,6 +28,7 @@ from werkzeug import exceptions as werkzeug_exceptions
 from werkzeug.routing import IntegerConverter, Map
 
 from .errors import BadRequest, Invalid
+from .extensions import api
 from .fields import ACCOUNT_ID_PATTERN
 
 Path = tuple[str | int, ...]  # where a value sits in a document: keys and list indexes
@@ -256,8 +257,6 @@ class _PathRules(BasePlugin):
 
 def init_app(app: Flask) -> None:
     """Before any blueprint registers its routes: the converter must exist when they compile."""
-    from .extensions import api
-
     app.url_map.converters["int"] = BoundedInt
     api.register_converter(BoundedInt, _converter_schema)
     app.before_request(guard)

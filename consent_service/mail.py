@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from . import clock
 from .extensions import Model, db
 from .types import UTCDateTime
-from .worker import stop_requested
+from .worker import register_job, stop_requested
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +267,6 @@ def send_due() -> int:
 
 def init_app(app: Flask) -> None:
     from .mail_cli import mail_cli  # the CLI reads this module's model: imported once both exist
-    from .worker import register_job
 
     register_job(app, "mail", send_due)
     app.cli.add_command(mail_cli)

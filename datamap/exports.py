@@ -20,6 +20,7 @@ from itsdangerous import SignatureExpired
 
 from consent_service import clock, tokens
 from consent_service.extensions import db
+from cookies import subject_data
 from dsar.services import subject_requests
 from preferences import subject_data as preference_data
 
@@ -156,8 +157,6 @@ def _files_section(archive: zipfile.ZipFile, store, account_id: str) -> dict:
 
 
 def _builtin_sections(archive: zipfile.ZipFile, account_id: str) -> list[dict]:
-    from cookies import subject_data
-
     sections = []
     tables = dict(subject_data.export_account(account_id))
     lease = db.session.get(AccountLease, account_id)

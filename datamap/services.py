@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +15,7 @@ from consent_service import clock, hooks, pseudonym
 from consent_service.errors import Conflict
 from consent_service.extensions import db
 from consent_service.fields import account_id_is_valid
+from cookies import subject_data
 
 from . import connectors
 from .mapping import DataMap
@@ -58,8 +60,6 @@ def purge_of(account_id: str) -> Purge | None:
 
 
 def paris_today() -> dt.date:
-    from zoneinfo import ZoneInfo
-
     return clock.now().astimezone(ZoneInfo("Europe/Paris")).date()
 
 
@@ -147,8 +147,6 @@ class ObjectionCache:
         self._expires = 0.0
 
     def refresh(self) -> None:
-        from cookies import subject_data
-
         with self._lock:
             if time.monotonic() < self._expires:
                 return

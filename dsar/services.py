@@ -13,6 +13,7 @@ from typing import Any
 from consent_service import clock
 from consent_service.errors import NotFound
 from consent_service.extensions import db
+from consent_service.mail import OutboxMessage
 
 from .models import OPEN_STATUSES, DsarEvent, DsarRequest
 
@@ -117,8 +118,6 @@ def request_json(dsar_request: DsarRequest, *, detail: bool = False) -> dict:
     }
     if not detail:
         return body
-    from consent_service.mail import OutboxMessage
-
     mails = db.session.execute(db.select(OutboxMessage).where(OutboxMessage.ref == dsar_request.reference)
                                .order_by(OutboxMessage.id)).scalars()
     body.update({

@@ -63,10 +63,10 @@ def test_a_401_asks_for_a_bearer_key(raising):
     assert response.status_code == 401 and response.headers["WWW-Authenticate"] == "Bearer"
 
 
-def test_fail_raises_the_family_member_of_its_code():
-    with pytest.raises(errors.Conflict) as raised:
-        errors.fail(409, "Taken.", {"key": ["Taken."]})
-    assert raised.value.message == "Taken." and raised.value.errors == {"key": ["Taken."]}
+def test_error_for_gives_the_family_member_of_an_http_code():
+    raised = errors.error_for(409, "Taken.", {"key": ["Taken."]})
+    assert isinstance(raised, errors.Conflict)
+    assert raised.message == "Taken." and raised.errors == {"key": ["Taken."]}
     with pytest.raises(ValueError):
         errors.error_for(418)
 
