@@ -20,7 +20,10 @@ TEXTS = {
         "idle_out": "Votre session a expiré après une période d'inactivité. Reconnectez-vous.",
         "signed_out": "Vous êtes déconnecté(e).",
         "open_requests": "Demandes en cours, par échéance", "figures": "Chiffres clés",
-        "code_title": "Code de connexion", "statistics": "Statistiques", "records": "Registre des traitements",
+        "code_title": "Code de connexion", "not_found": "Page introuvable",
+        "not_found_help": "Cette page n'existe pas, ou plus : la demande, le courrier ou le reçu a peut-être été "
+                          "supprimé, ou l'adresse est incomplète.",
+        "statistics": "Statistiques", "records": "Registre des traitements",
         "stats_title": "Statistiques des demandes", "stats_year": "Année", "stats_show": "Afficher",
         "stats_received": "demandes reçues", "stats_on_time": "traitées dans le délai ({on_time} sur {answered})",
         "stats_median": "jours pour répondre (médiane)", "stats_extended": "délais prolongés",
@@ -125,6 +128,9 @@ TEXTS = {
         "idle_out": "Your session expired after a period of inactivity. Please sign in again.",
         "signed_out": "You are signed out.",
         "open_requests": "Open requests, by deadline", "figures": "Key figures", "code_title": "Sign-in code",
+        "not_found": "Page not found",
+        "not_found_help": "This page does not exist, or no longer: the request, mail or receipt may have been "
+                          "removed, or the address is incomplete.",
         "statistics": "Statistics", "records": "Record of processing",
         "stats_title": "Request statistics", "stats_year": "Year", "stats_show": "Show",
         "stats_received": "requests received", "stats_on_time": "answered in time ({on_time} of {answered})",

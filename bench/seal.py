@@ -97,7 +97,7 @@ def seal(app) -> tuple[float, int]:
 
     with app.app_context():
         started = time.perf_counter()
-        count = sealer.seal_pending(force=True)
+        count = sealer.seal_pending()
         return time.perf_counter() - started, count
 
 

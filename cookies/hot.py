@@ -79,8 +79,8 @@ class HotPaths:
             return self.flask(environ, start_response)
         site, _, tail = path[len(PREFIX):].partition("/")
         found = self.handlers.get((environ.get("REQUEST_METHOD", ""), tail))
-        policy = services.cached_policy(site) if found and site else None
-        if policy is None:
+        policy = services.cached_policy(site) if found is not None and site else None
+        if found is None or policy is None:
             return self.flask(environ, start_response)
         handler, limits = found
         return handler(environ, start_response, policy, limits)
@@ -173,7 +173,7 @@ class HotPaths:
             headers.append(("Content-Length", str(len(body))))
         headers.append(("Vary", cors.vary_with_origin(None)))
         origin = environ.get("HTTP_ORIGIN")
-        allowed = bool(origin) and cors.origin_allowed_for(policy, origin, self.app.config["PUBLIC_BASE_URL"])
+        allowed = bool(origin and cors.origin_allowed_for(policy, origin, self.app.config["PUBLIC_BASE_URL"]))
         headers += cors.cors_headers(origin, allowed, environ["REQUEST_METHOD"],
                                      environ.get("PATH_INFO", "").endswith("/policy"))
         headers += counted

@@ -167,8 +167,12 @@ class LintOut(Schema):
 
 
 def _page_url(value: str) -> None:
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    try:
+        parts = urlsplit(value)
+        valid = parts.scheme in {"http", "https"} and bool(parts.hostname)
+    except ValueError:  # "http://9]/": urlsplit refuses a broken IPv6 host
+        valid = False
+    if not valid:
         raise ValidationError("The page must be an http(s) URL.")
 
 

@@ -9,9 +9,9 @@ import dataclasses
 import os
 from pathlib import Path
 
-import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from consent_service import yaml_files
 from consent_service.fields import CleanString, StrictBoolean
 
 BUILTIN_PATH = Path(__file__).resolve().parent / "catalogues" / "builtin.yaml"
@@ -136,15 +136,9 @@ def load(path: str | os.PathLike | None) -> Catalogue:
     """Read and check the catalogue at ``path`` (None: the built-in one). Raises CatalogueError."""
     source = Path(path) if path else BUILTIN_PATH
     try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CatalogueError([f"{source}: the file does not exist"]) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise CatalogueError([f"{source}: cannot be read ({type(err).__name__})"]) from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise CatalogueError([f"{source}: not valid YAML{where}"]) from None
+        raw = yaml_files.read(source)
+    except yaml_files.YamlFileError as err:
+        raise CatalogueError([str(err)]) from None
     if not isinstance(raw, dict):
         raise CatalogueError([f"{source}: expected a mapping with 'email' and 'themes'"])
     try:

@@ -15,7 +15,6 @@ import datetime as dt
 import logging
 from typing import Any, cast
 
-from flask import current_app
 from sqlalchemy import CursorResult, Select, and_, exists, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -37,10 +36,6 @@ LEAF_COLUMNS = ("seal_number", "position", "kind", "record_id", "recorded_at", "
 
 Leaf = tuple[str, str, dt.datetime, str, str]  # kind, record id, recorded at, record digest, leaf hash
 Cursor = tuple[dt.datetime, Any]
-
-
-def interval() -> dt.timedelta:
-    return dt.timedelta(seconds=current_app.config["SEAL_INTERVAL_SECONDS"])
 
 
 def scanned_at() -> dt.datetime | None:
@@ -118,22 +113,14 @@ def write_seal(leaves: list[Leaf]) -> dict[str, Any]:
     return seal
 
 
-def seal_pending(max_leaves: int = MAX_LEAVES, force: bool = False) -> int:
-    """One pass (the worker's job): seal everything unsealed, at most ``max_leaves`` per seal;
-    returns how many records it sealed. Does nothing until ``SEAL_INTERVAL_SECONDS`` have
-    passed since the last pass began, whichever worker ran it (unless ``force``)."""
-    every = interval()
-    last = scanned_at()
-    db.session.commit()
-    if not force and last is not None and clock.now() - last < every:
-        return 0
+def seal_pending(max_leaves: int = MAX_LEAVES) -> int:
+    """One pass (the worker's job, every ``SEAL_INTERVAL_SECONDS``): seal everything unsealed,
+    at most ``max_leaves`` per seal; returns how many records it sealed. Workers running it at
+    once take turns; a pass that finds nothing new makes no seal."""
     start, total = clock.now(), 0
     cursors: dict[str, Cursor] = {}
     while True:
         last = _lock()
-        if not force and last is not None and start - last < every:
-            db.session.commit()  # another worker has just made a pass
-            return total
         leaves = _gather(last - LATE_COMMIT if last else None, cursors, max_leaves)
         seal = write_seal(leaves) if leaves else None
         finished = len(leaves) < max_leaves

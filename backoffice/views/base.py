@@ -94,6 +94,14 @@ def _check_csrf():
         csrf.protect()
 
 
+@bp.errorhandler(404)
+def _not_found(err):
+    """A page that does not exist, in the back-office's language (a JSON client gets JSON)."""
+    if request.headers.get("Accept") and not request.accept_mimetypes.accept_html:
+        return json_error(404, "Not found.")
+    return render_template("backoffice/not_found.html"), 404
+
+
 @bp.after_request
 def _no_store(response):
     response.headers.setdefault("Cache-Control", "no-store")

@@ -133,7 +133,7 @@ def _pages(state) -> list[str]:
     from proofs import jobs, sealer
     from proofs import services as seals
 
-    sealer.seal_pending(force=True)
+    sealer.seal_pending()
     seals.request_verification("dpo@bailleur.example.fr")
     db.session.commit()
     assert jobs.verification_job() == 1
@@ -148,6 +148,13 @@ def test_every_back_office_page_speaks_french_then_english(bo, dpo_client, every
             response = dpo_client.get(f"{path}{joiner}lang={lang}", headers=HTML)
             assert response.status_code == 200, path
             check(response.get_data(as_text=True), f"{lang} {path}")
+
+
+def test_a_missing_page_says_so_in_the_page_language(dpo_client):
+    for lang, words in (("fr", "Page introuvable"), ("en", "Page not found")):
+        response = dpo_client.get(f"/backoffice/requests/DSAR-2027-NOPE?lang={lang}", headers=HTML)
+        assert response.status_code == 404 and words in response.get_data(as_text=True)
+        (check_french if lang == "fr" else check_english)(response.get_data(as_text=True), f"{lang} 404")
 
 
 def test_a_refused_action_is_explained_in_the_page_language(bo, dpo_client, everything):

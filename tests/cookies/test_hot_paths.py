@@ -40,19 +40,9 @@ def _hot(app) -> HotPaths:
 
 
 @pytest.fixture
-def handed(app):
+def handed(app, handed_of):
     """The requests the hot handlers hand to Flask."""
-    hot = _hot(app)
-    flask_wsgi, seen = hot.flask, []
-
-    def counting(environ, start_response):
-        seen.append(environ["PATH_INFO"])
-        return flask_wsgi(environ, start_response)
-
-    counting.seen = seen
-    hot.flask = counting
-    yield seen
-    hot.flask = flask_wsgi
+    return handed_of(app)
 
 
 class Answers:

@@ -38,7 +38,7 @@ def test_a_decision_is_sealed_verified_in_one_click_and_names_its_banner(office,
     consent_id = answer.value.json()["consent_id"]
     served = page.request.get(f"{office.base}/banner.js").body()
     with office.app.app_context():
-        assert sealer.seal_pending(force=True) == 1
+        assert sealer.seal_pending() == 1
         db.session.commit()
 
     page.goto(f"{office.base}/backoffice/login")

@@ -46,7 +46,7 @@ def at(moment: dt.datetime) -> None:
 
 def seal(**options) -> int:
     """One sealer pass, whatever the interval."""
-    count = sealer.seal_pending(force=True, **options)
+    count = sealer.seal_pending(**options)
     db.session.commit()
     return count
 

@@ -7,6 +7,7 @@ import threading
 
 import sqlalchemy as sa
 
+from consent_service import worker
 from consent_service.extensions import db
 from cookies.models import ConsentRecord
 from proofs import merkle, sealer
@@ -63,16 +64,11 @@ def test_a_pass_with_nothing_new_makes_no_seal(record):
     assert len(_seals()) == 1
 
 
-def test_the_worker_job_waits_for_the_interval_between_passes(app, record):
-    at(T0)
-    record()
-    assert sealer.seal_pending() == 1
-    db.session.commit()
-    record()
-    at(T0 + dt.timedelta(seconds=30))
-    assert sealer.seal_pending() == 0  # SEAL_INTERVAL_SECONDS is 60
-    at(T0 + dt.timedelta(seconds=61))
-    assert sealer.seal_pending() == 1
+def test_the_worker_seals_every_seal_interval_seconds(app_with):
+    for setting, period in ((None, 60), ("15", 15)):
+        app_with(**({} if setting is None else {"SEAL_INTERVAL_SECONDS": int(setting)}))
+        (job,) = [job for job in worker.jobs() if job.name == "seal_proofs"]
+        assert job.every == dt.timedelta(seconds=period)
 
 
 def test_a_backlog_is_sealed_in_several_chained_seals(record):
@@ -122,7 +118,7 @@ def test_concurrent_sealers_seal_each_record_once_in_one_chain(app, record):
             together.wait()  # the three sealers start at the same instant
             try:
                 for _ in range(3):
-                    sealer.seal_pending(max_leaves=4, force=True)
+                    sealer.seal_pending(max_leaves=4)
                     db.session.commit()
             except Exception as err:  # noqa: BLE001 - reported below
                 failures.append(repr(err))

@@ -236,3 +236,14 @@ def test_the_hot_consent_path_hands_hostile_json_to_the_guard(client, everything
     _check(client.post(url, data=DEEP_ARRAYS, content_type="application/json"), 400, "hot deep")
     db.session.expire_all()
     assert db.session.execute(db.select(db.func.count()).select_from(ConsentRecord)).scalar_one() == before
+
+
+@pytest.mark.parametrize("page", ["http://9]/v", "https://[::1/x", "http://[zz]/"])
+def test_a_page_url_python_cannot_split_is_a_422(client, everything, page):
+    """Found by schemathesis once the document said pages are http(s) URLs: urlsplit raises."""
+    from ..cookies.helpers import make_site
+
+    make_site(client, everything)
+    for _ in range(2):  # Flask first, then the hot handler (the policy is cached by then)
+        answer = client.post("/v1/sites/espace-locataire/consents", json={"action": "accept_all", "page": page})
+        _check(answer, 422, f"page {page}", ("page",))
