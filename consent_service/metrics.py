@@ -146,15 +146,14 @@ def _core_gauges() -> Iterator[Metric]:
     yield finished
 
 
-def _allowed() -> bool:
-    address = request.remote_addr or ""
+def _require_access() -> None:
+    """Loopback clients read freely; anyone else needs a key with ``metrics:read`` (else 401/403)."""
     try:
-        if ipaddress.ip_address(address).is_loopback:
-            return True
+        if ipaddress.ip_address(request.remote_addr or "").is_loopback:
+            return
     except ValueError:
         pass
-    apikeys.current_key(SCOPE)  # 401 or 403 in the API's error shape
-    return True
+    apikeys.current_key(SCOPE)
 
 
 def init_app(app: Flask) -> None:
@@ -165,7 +164,7 @@ def init_app(app: Flask) -> None:
 
     @app.get("/metrics")
     def metrics() -> Response:
-        _allowed()
+        _require_access()
         registry = CollectorRegistry(auto_describe=False)
         registry.register(_Scrape(current_app._get_current_object()))  # type: ignore[attr-defined]
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST,
