@@ -211,19 +211,13 @@ def withdraw_request(data, reference):
 # --- the outbox, as the DPO sees it ------------------------------------------------------------
 
 
-def _outbox_json(message) -> dict:
-    return {"id": message.id, "to": message.to, "ref": message.ref, "subject": message.subject,
-            "status": message.status, "attempts": message.attempts, "last_error": message.last_error,
-            "created_at": clock.rfc3339(message.created_at), "sent_at": clock.rfc3339(message.sent_at)}
-
-
 @blp.route("/outbox", methods=["GET"])
 @apikeys.require_scope(ADMIN)
 @blp.arguments(schemas.OutboxQuery, location="query")
 @blp.response(200, schemas.OutboxList)
 def list_outbox(query):
     """Outgoing e-mails, newest first; ``status=failed`` lists those that gave up."""
-    return {"items": [_outbox_json(m) for m in mail.list_messages(**query)]}
+    return {"items": mail.list_messages(**query)}
 
 
 @blp.route("/outbox/<int:message_id>/retry", methods=["POST"])
@@ -235,4 +229,4 @@ def retry_outbox(message_id):
     if message is None:
         raise NotFound("No failed e-mail with that id.")
     db.session.commit()
-    return _outbox_json(message)
+    return message
