@@ -70,6 +70,7 @@ bench: install browser
 	$(BIN)/python bench/purge.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/seal.py
+	$(BIN)/python bench/proof_scale.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

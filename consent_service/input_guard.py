@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from apispec import BasePlugin
@@ -65,18 +66,26 @@ class _Oversized:
         self.problem = problem
 
 
+_KEPT_AS_TEXT = [0]  # numbers the parser kept as text, ever (a concurrent parse only costs a scan)
+
+
+def _kept_as_text(problem: str) -> _Oversized:
+    _KEPT_AS_TEXT[0] += 1
+    return _Oversized(problem)
+
+
 def _parse_int(text: str) -> int | _Oversized:
     if len(text) > MAX_NUMBER_CHARS:
-        return _Oversized(TOO_LONG_NUMBER)
+        return _kept_as_text(TOO_LONG_NUMBER)
     value = int(text)
-    return value if -INT64 <= value < INT64 else _Oversized(OUT_OF_RANGE)
+    return value if -INT64 <= value < INT64 else _kept_as_text(OUT_OF_RANGE)
 
 
 def _parse_float(text: str) -> float | _Oversized:
     if len(text) > MAX_NUMBER_CHARS:
-        return _Oversized(TOO_LONG_NUMBER)
+        return _kept_as_text(TOO_LONG_NUMBER)
     value = float(text)
-    return value if math.isfinite(value) else _Oversized(NOT_FINITE)
+    return value if math.isfinite(value) else _kept_as_text(NOT_FINITE)
 
 
 def _refuse_constant(name: str) -> Any:
@@ -137,6 +146,40 @@ def _bad_request(message: str) -> Exception:
     return werkzeug_exceptions.BadRequest(message)
 
 
+_DECODER = json.JSONDecoder(parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant)
+# Lone surrogates and U+0000 can only come from \u escapes (valid UTF-8 holds neither, and JSON
+# refuses raw control characters in strings): a body without such an escape, in which the
+# parser kept no number as text, needs no full scan.
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def _depth(document: Any) -> int:
+    """How deep containers nest, visiting containers only (the common case stays cheap)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(document, 1)] if isinstance(document, (dict, list)) else []
+    while stack:
+        value, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+            if deepest > MAX_DEPTH:
+                break
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
+def _parse(text: str) -> tuple[Any, bool]:
+    """The document, and whether it needs :func:`scan` (a suspect escape, a number kept as text)."""
+    kept_before = _KEPT_AS_TEXT[0]
+    document = _DECODER.decode(text)
+    suspect = _KEPT_AS_TEXT[0] != kept_before or ("\\u" in text and _SUSPECT_ESCAPE.search(text) is not None)
+    return document, suspect
+
+
+def _problems(document: Any, suspect: bool) -> tuple[int, dict[tuple[Any, ...], str]]:
+    return scan(document) if suspect else (_depth(document), {})
+
+
 def loads(data: bytes) -> Any:
     """Parse a JSON body under the rules above; raises :class:`BadRequest` (400) or :class:`Invalid` (422)."""
     try:
@@ -144,12 +187,12 @@ def loads(data: bytes) -> Any:
     except UnicodeDecodeError:
         raise _bad_request("The body is not valid UTF-8.") from None
     try:
-        document = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant)
+        document, suspect = _parse(text)
     except RecursionError:
         raise _bad_request(f"The body is nested deeper than {MAX_DEPTH} levels.") from None
     except ValueError:  # JSONDecodeError and NaN/Infinity
         raise _bad_request("The body is not valid JSON.") from None
-    depth, problems = scan(document)
+    depth, problems = _problems(document, suspect)
     if depth > MAX_DEPTH:
         raise _bad_request(f"The body is nested deeper than {MAX_DEPTH} levels.")
     if problems:
@@ -167,11 +210,11 @@ def acceptable(data: bytes) -> Any | None:
     """The document when :func:`loads` would accept ``data``, else None: for handlers in front
     of Flask (cookies/hot.py), which then hand the request to Flask to answer the error."""
     try:
-        document = json.loads(data.decode("utf-8"), parse_int=_parse_int, parse_float=_parse_float,
-                              parse_constant=_refuse_constant)
+        text = data.decode("utf-8")
+        document, suspect = _parse(text)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
-    depth, problems = scan(document)
+    depth, problems = _problems(document, suspect)
     return None if depth > MAX_DEPTH or problems else document
 
 
