@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
+from consent_service.errors import Conflict, commit
 from consent_service.extensions import db
 from consent_service.mail import OutboxMessage
 from dsar import services as dsar_services
@@ -114,11 +114,9 @@ def _act(reference: str, action: str):
             errors["_"] = [err.message]
         return _request_page(reference, {action: errors}, action, values, err.code)
     try:
-        db.session.commit()
-    except StaleDataError:  # another action on the same request won the race
-        db.session.rollback()
-        return _request_page(reference, {action: {"_": ["The request changed at the same time; reload it and "
-                                                        "try again."]}}, action, values, 409)
+        commit()
+    except Conflict as err:  # another action on the same request won the race
+        return _request_page(reference, {action: {"_": [err.message]}}, action, values, 409)
     flash(text("done"))
     return redirect(url_for("backoffice.request_detail", reference=reference, _anchor="actions"))
 
