@@ -4,6 +4,10 @@ French and English. The portal's own tables take their words from the data map (
 ``columns``)."""
 from __future__ import annotations
 
+from consent_service import i18n
+
+from .mapping import BUILTIN_STORE
+
 BUILTIN_STORE_LABEL = {"fr": "Le service de gestion des cookies et des demandes",
                        "en": "The cookie and request service"}
 
@@ -64,6 +68,19 @@ FIELDS = {
         "modified": "Modified on", "on": "On", "label": "Label", "key": "Key",
     },
 }
+
+# The legal basis a receipt gives for what the service itself keeps (``datamap.engine``).
+LEGAL_BASES = i18n.Catalog()
+LEGAL_BASES.add(r"GDPR art\. 12\(3\): the answer to an open data-subject request is still owed; its personal data "
+                r"are removed when it closes",
+                "RGPD art. 12(3) : la réponse à une demande en cours est encore due ; ses données personnelles sont "
+                "retirées à sa clôture")
+
+
+def store_label(store: str, lang: str) -> str | None:
+    """The service's own store in words (None for a store of the data map: it has its own name)."""
+    return BUILTIN_STORE_LABEL[lang] if store == BUILTIN_STORE else None
+
 
 CONSENT_ACTIONS = {
     "fr": {"accept_all": "tout accepté", "refuse_all": "tout refusé", "custom": "choix personnalisé",

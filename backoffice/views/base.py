@@ -18,6 +18,7 @@ from flask_login import current_user, logout_user
 from consent_service import clock, i18n
 from consent_service.errors import json_error
 from consent_service.extensions import db
+from datamap import wording as datamap_wording
 from dsar.wording import NOTES, REFUSALS
 
 from .. import csrf, forms, labels, paging
@@ -201,6 +202,10 @@ def _helpers():
             "lint": lambda text: labels.LINT(text, language), "flat": _flat,
             "target": lambda text: labels.TARGETS(text, language),
             "path": lambda text: labels.path_label(language, text), "moment": _instant,
+            "store": lambda name: datamap_wording.store_label(name, language) or name,
+            "table": lambda store, name: (datamap_wording.TABLES.get(name or "", {}).get(language) if
+                                          datamap_wording.store_label(store, language) else None) or name or "—",
+            "legal_basis": lambda text: datamap_wording.LEGAL_BASES(text, language),
             "month": lambda year, number: i18n.month(year, number, language),
             "num": lambda value, decimals=0: i18n.number(value, language, decimals),
             "pct": lambda share: "—" if share is None else f"{i18n.number(100 * share, language, 0)}\u00a0%",

@@ -111,7 +111,10 @@ def everything(bo, dsar_request, api_key):
     intake.send_reminders()
     worker.run_once() if hasattr(worker, "run_once") else None
     clock.set_now(NOW)
+    dsar_request(type="access", account_id="T-2002", email="locataire2002@example.fr")  # kept open by the purge
     purge = engine.start_purge("T-2002", "account_deleted")
+    db.session.commit()
+    worker.run_once()
     db.session.commit()
     return {"refs": refs, "consent": consent["consent_id"], "purge": purge.purge_id}
 
@@ -188,3 +191,11 @@ def test_every_mail_speaks_french_then_english(bo, dsar_request):
                 check(part, f"{lang} mail {name}")
     _, text, _ = notify.render("dpo_notice", "fr", request.reference, r=request)
     assert "Type : accès" in text and "Canal : courrier" in text and "h " in text  # « à 10 h 00 »
+
+
+def test_a_purge_receipt_names_the_services_own_data_and_why_it_keeps_some(dpo_client, everything):
+    page = _visible(dpo_client.get(f"/backoffice/purges/{everything['purge']}?lang=fr", headers=HTML)
+                    .get_data(as_text=True))
+    assert "Le service de gestion des cookies et des demandes" in page and "Vos choix sur les cookies" in page
+    assert "la réponse à une demande en cours est encore due" in page
+    assert "consent-service" not in page and "GDPR art" not in page
