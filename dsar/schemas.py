@@ -104,8 +104,12 @@ class Mail(Schema):
 
 
 class OutboxItem(Mail):
+    """An outgoing e-mail, dumped from the outbox's model."""
+
     to = fields.String()
     ref = fields.String(allow_none=True)
+    created_at = Rfc3339()
+    sent_at = Rfc3339(allow_none=True)
 
 
 class OutboxList(Schema):
