@@ -131,7 +131,8 @@ def _pages(state) -> list[str]:
     failed = db.session.get(OutboxMessage, mails[0])
     failed.status, failed.last_error, failed.attempts = "failed", "SMTPRecipientsRefused", 5
     db.session.commit()
-    paths += ["/backoffice/statistics", "/backoffice/records", "/backoffice/mail", "/backoffice/mail?status=failed"]
+    paths += ["/backoffice/statistics", "/backoffice/records", "/backoffice/mail", "/backoffice/mail?status=failed",
+              "/backoffice/seals", "/backoffice/accounts"]
     paths += [f"/backoffice/mail/{i}" for i in mails]
     from proofs import jobs, sealer
     from proofs import services as seals
