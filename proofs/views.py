@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from consent_service import apikeys
-from cookies.views import require_proof_reader
+from cookies import views as cookie_views  # the module, not the name: cookies.views imports proofs
 
 from . import schemas, services
 
@@ -36,5 +36,5 @@ def bundle(banner_hash):
 def inclusion(consent_id):
     """A proof's sealed fields and Merkle path to its seal: for a ``consents:read`` key or the
     holder of that consent's cookie."""
-    require_proof_reader(consent_id)
+    cookie_views.require_proof_reader(consent_id)
     return services.inclusion(consent_id)
