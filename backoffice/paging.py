@@ -73,7 +73,7 @@ def page_number(args: MultiDict) -> int:
 def paginate(number: int, size: int, total: int, fetch: Callable[[int, int], list[T]]) -> Page[T]:
     """Page ``number`` of a list of ``total`` rows; ``fetch(limit, offset)`` reads its rows.
     Raises :class:`NoSuchPage` past the last page, before any row is read."""
-    page = Page([], number, size, total)
+    page: Page[T] = Page([], number, size, total)
     if number > page.pages:
         raise NoSuchPage()
     return dataclasses.replace(page, items=fetch(size, (number - 1) * size))

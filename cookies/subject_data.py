@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 
 from consent_service import clock
 from consent_service.extensions import db
@@ -87,7 +88,7 @@ def _records(account_id: str) -> Iterator[dict]:
         yield proof_json(record)
 
 
-def visitors_of(account_ids: Iterable[str] | object) -> list[tuple[str, str]]:
+def visitors_of(account_ids: Iterable[str] | Select[Any]) -> list[tuple[str, str]]:
     """``(visitor_id, account_id)`` pairs for the given accounts (a list or a SQL select), in one query."""
     query = select(VisitorLink.visitor_id, VisitorLink.account_id).where(VisitorLink.account_id.in_(account_ids))
     return [(row.visitor_id, row.account_id) for row in db.session.execute(query)]
@@ -123,7 +124,7 @@ class ExpiredProofSweep:
                                       .offset(max(self.batch, 1) - 1).limit(1)).scalar_one_or_none()
         if boundary is not None:
             window.append(at <= boundary)
-        removed = db.session.execute(delete(ConsentRecord).where(*window)
+        removed = db.session.execute(delete(ConsentRecord).where(*window)  # type: ignore[attr-defined]
                                      .execution_options(synchronize_session=False)).rowcount
         self.after = boundary if boundary is not None else self.before
         return dropped + removed

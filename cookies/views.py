@@ -129,7 +129,7 @@ def record_consent(data, site):
     except ValueError as err:  # unknown categories (a 409 Conflict passes through)
         raise Invalid(errors={"categories": {key: ["Unknown category."] for key in err.args[0]}}) from None
     db.session.commit()  # the proof is committed (by record); this ends the policy read's transaction
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     return Response(answers.decision_body(app, decision), status=201, mimetype=answers.JSON,
                     headers=answers.consent_cookie_headers(app, decision, policy))
 
@@ -142,7 +142,8 @@ def consent_state(site):
     policy = services.current_policy(site)
     state = services.consent_state(policy, request.cookies.get(CONSENT_COOKIE), request.cookies.get(RCI_COOKIE),
                                    gpc(request.headers.get("Sec-GPC")))
-    return Response(answers.state_body(current_app._get_current_object(), state), mimetype=answers.JSON,
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return Response(answers.state_body(app, state), mimetype=answers.JSON,
                     headers={"Cache-Control": answers.STATE_CACHE_CONTROL})
 
 

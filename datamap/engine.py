@@ -27,7 +27,7 @@ from dsar import retention as dsar_retention
 from preferences import subject_data as preference_data
 
 from . import connectors, exports, journal
-from .mapping import BUILTIN_STORE
+from .mapping import BUILTIN_STORE, Store, Table
 from .models import AccountLease, AccountProcessing, Purge, PurgeStep
 from .services import datamap, forget_objections, paris_today, subject_hash
 from .step_lease import LeaseKeeper, StepTakenOver
@@ -254,6 +254,8 @@ def run_step(step: Claimed) -> None:
     except Exception as err:
         db.session.rollback()
         failed = db.session.get(PurgeStep, step.id)
+        if failed is None:  # the purge was deleted meanwhile: nothing to record
+            return
         if step.writes_elsewhere and (failed.attempts != step.attempt or failed.status != "running"):
             log.warning("purge %s: step %s failed here after another worker took it over", step.purge_id, step.id)
             return  # its new holder reports it
@@ -311,7 +313,7 @@ def _run_store_step(step: Claimed) -> int:
         counted = _counted_before_acting(step, store, table)
         rows = db.session.execute(db.select(STEPS.c.rows).where(STEPS.c.id == step.id)).scalar_one() if batch else 0
         while True:
-            if step.kind == "sql":
+            if table is not None:
                 changed = connectors.erase_batch(store, table, step.account_id, batch, pseudonym)
             else:
                 changed = connectors.erase_files(store, step.account_id, batch)
@@ -335,12 +337,13 @@ def _fenced_step_update(step: Claimed, **values) -> None:
         raise StepTakenOver(step.id)
 
 
-def _counted_before_acting(step: Claimed, store, table) -> int:
+def _counted_before_acting(step: Claimed, store: Store, table: Table | None) -> int:
     """The subject's rows (or files) in the store before the step first acted, recorded once."""
     counted = db.session.execute(db.select(STEPS.c.counted).where(STEPS.c.id == step.id)).scalar_one()
     if counted is None:
-        counted = connectors.count_rows(store, table, step.account_id) if step.kind == "sql" \
-            else connectors.count_files(store, step.account_id)
+        account_id = step.account_id or ""  # the caller checked it
+        counted = connectors.count_rows(store, table, account_id) if table is not None \
+            else connectors.count_files(store, account_id)
         _fenced_step_update(step, counted=counted)
     db.session.commit()  # recorded before the first statement acts
     return counted

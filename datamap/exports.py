@@ -166,7 +166,7 @@ def _builtin_sections(archive: zipfile.ZipFile, account_id: str) -> list[dict]:
     tables["account_processing"] = iter([processing] if processing["restricted"] or processing["objections"] else [])
     tables["dsar_requests"] = iter(subject_requests(account_id))
     about = {**dict.fromkeys(tables, BUILTIN_ABOUT), **dict.fromkeys(preference_data.TABLES,
-                                                                     About(**preference_data.ABOUT))}
+                                                                     About(**preference_data.ABOUT))}  # type: ignore[arg-type]
     tables.update(preference_data.export_account(account_id))
     for table, rows in tables.items():
         name = f"data/{BUILTIN_STORE}/{table}.json"

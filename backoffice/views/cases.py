@@ -25,7 +25,7 @@ def dashboard():
 
 
 def _register_filters() -> dict:
-    filters = {}
+    filters: dict[str, str | bool] = {}
     if request.args.get("status") in STATUSES:
         filters["status"] = request.args["status"]
     if request.args.get("type") in TYPES:

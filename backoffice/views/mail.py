@@ -42,5 +42,5 @@ def mail_retry(mail_id: int):
         abort(404)
     db.session.commit()
     flash(text("mail_requeued"))
-    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/backoffice/")
-                    else url_for("backoffice.mail", mail_id=mail_id))
+    back = request.form.get("next", "")
+    return redirect(back if back.startswith("/backoffice/") else url_for("backoffice.mail", mail_id=mail_id))
