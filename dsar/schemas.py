@@ -6,7 +6,7 @@ import datetime as dt
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from consent_service import clock
-from consent_service.fields import ACCOUNT_ID_PATTERN, CleanString, account_id_is_valid
+from consent_service.fields import ACCOUNT_ID_PATTERN, CleanString, Rfc3339, account_id_is_valid
 
 from .models import CHANNELS, LOCALES, REJECTION_GROUNDS, STATUSES, TYPES, VERIFICATION_METHODS
 
