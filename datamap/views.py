@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint as FlaskBlueprint
-from flask import Response, abort, stream_with_context
+from flask import Response, current_app, render_template, stream_with_context
 from flask_smorest import Blueprint
 
 from consent_service import apikeys
@@ -65,15 +65,21 @@ def receipt(purge_id):
     return receipts.receipt(purge)
 
 
+def _link_page(state: str, status: int):
+    """Why an export link gives nothing, in French then English (the link does not say which)."""
+    html = render_template("datamap/export_link.html", state=state, dpo_email=current_app.config["DPO_EMAIL"])
+    return html, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
 @exports_bp.get("/dsar/exports/<string:token>")
 def download_export(token):
     """The access or portability export, by its signed link (7 days)."""
     try:
         export = exports.find(token)
     except exports.ExportNotFound:
-        abort(404)
+        return _link_page("invalid", 404)
     except exports.ExportExpired:
-        abort(410, "This link has expired; ask the data protection officer for a new export.")
+        return _link_page("expired", 410)
     response = Response(stream_with_context(exports.content_of(export)), mimetype="application/zip")
     name = f"donnees-{export.reference or export.export_id}.zip"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -148,3 +148,20 @@ def test_bad_labels_are_named_problems_of_the_data_map(app, portal):
         with pytest.raises(DataMapError) as failure:
             load(str(portal.map_path))
         assert "payments" in str(failure.value), bad
+
+
+def test_an_expired_or_broken_export_link_explains_itself_in_french_and_english(app, client):
+    import datetime as dt
+
+    from consent_service import clock
+
+    result = hooks.DSAR_EXECUTORS.get("access")(fake_request("access"), {})
+    db.session.commit()
+    token = result["export_url"].rsplit("/", 1)[1]
+    broken = client.get(f"/dsar/exports/{token[:-3]}xyz")
+    assert broken.status_code == 404 and "Ce lien n'est pas valide" in broken.get_data(as_text=True)
+    clock.set_now(clock.now() + dt.timedelta(days=8))
+    expired = client.get(f"/dsar/exports/{token}")
+    text = html.unescape(expired.get_data(as_text=True))
+    assert expired.status_code == 410 and "Ce lien a expiré" in text and "This link has expired" in text
+    assert "dpo@" in text and expired.headers["Cache-Control"] == "no-store"
