@@ -200,3 +200,24 @@ def test_a_purge_receipt_names_the_services_own_data_and_why_it_keeps_some(dpo_c
     assert "Le service de gestion des cookies et des demandes" in page and "Vos choix sur les cookies" in page
     assert "la réponse à une demande en cours est encore due" in page
     assert "consent-service" not in page and "GDPR art" not in page
+
+
+def test_every_lint_finding_has_french_and_english_words(bo):
+    import copy
+
+    from backoffice.labels import LINT, label
+    from cookies import services
+    from cookies.demo import DEMO_POLICY
+
+    document = copy.deepcopy(DEMO_POLICY)
+    document.update(implied_consent_on_continue=True, accept_validity_months=13, refuse_validity_months=12,
+                    categories=[c for c in document["categories"] if c["required"]])
+    findings = services.lint(document)
+    document.update(refuse_validity_months=1)
+    findings += services.lint(document)
+    assert {f["rule"] for f in findings} == {"implied_consent", "long_validity", "refusal_reasked_sooner",
+                                             "no_optional_category"}
+    for finding in findings:
+        french = LINT(finding["message"], "fr")
+        assert french != finding["message"] and not SNAKE.findall(LINT(finding["message"], "en")), finding
+        assert label("fr", "rule", finding["rule"]) != finding["rule"]
