@@ -221,3 +221,15 @@ def test_every_lint_finding_has_french_and_english_words(bo):
         french = LINT(finding["message"], "fr")
         assert french != finding["message"] and not SNAKE.findall(LINT(finding["message"], "en")), finding
         assert label("fr", "rule", finding["rule"]) != finding["rule"]
+
+
+def test_the_address_check_notes_and_refusals_are_translated(bo):
+    from dsar.intake import NOT_VERIFIED_NOTES, VERIFY_ANOTHER_WAY
+    from dsar.wording import NOTES, REFUSALS
+
+    for text in NOT_VERIFIED_NOTES.values():
+        for catalog in (NOTES, REFUSALS):
+            french = catalog(text + VERIFY_ANOTHER_WAY, "fr")
+            assert french != text + VERIFY_ANOTHER_WAY and "Vérifiez son identité autrement" in french, text
+    assert REFUSALS("The subject has not confirmed the request yet, and no other verification is recorded.",
+                    "fr").startswith("La personne n'a pas encore confirmé")
