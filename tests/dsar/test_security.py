@@ -84,8 +84,19 @@ def test_off_disables_both_limits(app_with):
 def test_a_body_without_a_readable_address_is_still_limited_per_client_address(app_with):
     client = app_with(DSAR_RATE_LIMIT="2 per hour").test_client()
     codes = [client.post("/v1/dsar/requests", data=body, content_type="application/json").status_code
-             for body in ("{", "[]", '{"email": 5}')]
-    assert codes == [400, 422, 429]
+             for body in ("[]", '{"email": 5}', '{"email": null}')]
+    assert codes == [422, 422, 429]
+
+
+def test_a_body_refused_before_any_view_costs_no_intake_and_leaves_the_limit_alone(app_with):
+    """Malformed JSON is answered by the input guard before the route runs: it opens no case,
+    sends no mail, and does not use up the client's allowance for real requests."""
+    client = app_with(DSAR_RATE_LIMIT="1 per hour").test_client()
+    refused = [client.post("/v1/dsar/requests", data="{", content_type="application/json").status_code
+               for _ in range(3)]
+    assert refused == [400, 400, 400]
+    assert submit(client).status_code == 202
+    assert submit(client, type="erasure").status_code == 429
 
 
 def test_the_per_address_counter_is_shared_through_redis(app_with):
