@@ -28,6 +28,16 @@ def limit_from_config(setting: str, **kwargs: Any) -> RouteLimit:
     return limiter.limit(value, exempt_when=lambda: _is_off(setting), **kwargs)
 
 
+def shared_limit_from_config(setting: str, scope: str, **kwargs: Any) -> RouteLimit:
+    """:func:`limit_from_config` with one set of counters (``scope``) for every route it decorates:
+    the rights API and the rights form count a client's (or an address's) requests together."""
+
+    def value() -> str:
+        return _UNUSED_WHEN_OFF if _is_off(setting) else current_app.config[setting]
+
+    return limiter.shared_limit(value, scope, exempt_when=lambda: _is_off(setting), **kwargs)
+
+
 class RouteLimits:
     """The configured limits of one route, declared once for its two paths: ``decorate`` puts
     them on the Flask view, ``check`` applies them to a hot handler's request (cookies/hot.py),

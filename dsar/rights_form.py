@@ -3,7 +3,7 @@
 The same intake, rules, limits and e-mails as ``POST /v1/dsar/requests``: the values are
 checked by the API's own schema (its English messages are replaced by one sentence per field
 in the reader's language), the case is opened by :func:`intake.submit_form`, and the two rate
-limits (per client address, per e-mail address) read the same settings.
+limits (per client address, per e-mail address) are the API's own counters.
 
 CSRF is a double submit: the page sets a random value in a ``SameSite=Strict`` cookie scoped to
 the form's path and signs it, with its time, into a hidden field; a POST carries both only when
@@ -25,7 +25,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound as PageNotFound
 
 from consent_service import clock, i18n, tokens
-from consent_service.extensions import db, limiter
+from consent_service.extensions import db
+from consent_service.ratelimit import shared_limit_from_config
 from cookies import services as cookie_services
 
 from . import intake, schemas
@@ -44,16 +45,10 @@ _DAY_FIRST = re.compile(r"^\s*(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{4})\s*$")
 _ISO_DAY = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 
 
-# --- the two rate limits, read from the API's settings ------------------------------------------
+# --- the two rate limits: the API's settings and counters (POST /v1/dsar/requests shares them) ---
 
-
-def _off(name: str) -> bool:
-    return str(current_app.config.get(name, "")).strip().lower() == "off"
-
-
-def _limit(name: str) -> str:
-    # "off" is not a limit string: hand the limiter a valid one that exempt_when then skips.
-    return "1 per second" if _off(name) else str(current_app.config[name])
+ADDRESS_SCOPE = "dsar-intake"  # DSAR_RATE_LIMIT, per client address
+EMAIL_SCOPE = "dsar-email"  # DSAR_EMAIL_RATE_LIMIT, per e-mail address (a keyed hash of it)
 
 
 def email_bucket(address: str) -> str:
@@ -199,9 +194,8 @@ def rights_form(site):
 
 
 @rights_pages.post("/sites/<string:site>/rights")
-@limiter.limit(lambda: _limit("DSAR_RATE_LIMIT"), exempt_when=lambda: _off("DSAR_RATE_LIMIT"))
-@limiter.limit(lambda: _limit("DSAR_EMAIL_RATE_LIMIT"), key_func=_form_email_key, deduct_when=_opened,
-               exempt_when=lambda: _off("DSAR_EMAIL_RATE_LIMIT"), scope="dsar-email")
+@shared_limit_from_config("DSAR_RATE_LIMIT", ADDRESS_SCOPE)
+@shared_limit_from_config("DSAR_EMAIL_RATE_LIMIT", EMAIL_SCOPE, key_func=_form_email_key, deduct_when=_opened)
 def rights_submit(site):
     """Open the case and answer its reference, due date and what happens next."""
     found = _site_or_404(site)

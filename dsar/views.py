@@ -7,9 +7,10 @@ from flask_smorest import Blueprint
 from consent_service import apikeys, clock, mail
 from consent_service.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, commit
 from consent_service.extensions import db
-from consent_service.ratelimit import limit_from_config
+from consent_service.ratelimit import shared_limit_from_config
 
 from . import actions, inbound_email, intake, rights_form, schemas, services
+from .rights_form import ADDRESS_SCOPE, EMAIL_SCOPE
 from .services import SYSTEM
 
 blp = Blueprint("dsar", __name__, url_prefix="/v1/dsar", description="Data-subject requests")
@@ -60,8 +61,8 @@ def _act(action: str, reference: str, data: dict) -> dict:
 
 
 @blp.route("/requests", methods=["POST"])
-@limit_from_config("DSAR_RATE_LIMIT")
-@limit_from_config("DSAR_EMAIL_RATE_LIMIT", key_func=_email_key, deduct_when=_accepted_only, scope="dsar-email")
+@shared_limit_from_config("DSAR_RATE_LIMIT", ADDRESS_SCOPE)  # shared with the form (dsar/rights_form.py)
+@shared_limit_from_config("DSAR_EMAIL_RATE_LIMIT", EMAIL_SCOPE, key_func=_email_key, deduct_when=_accepted_only)
 @blp.arguments(schemas.PublicRequestIn)
 @blp.response(202, schemas.Accepted)
 def submit_request(data):

@@ -222,3 +222,23 @@ def test_the_policy_and_demo_pages_link_to_the_form(client, site):
     assert 'href="/sites/espace-locataire/rights?lang=en"' in english
     demo = client.get("/demo").get_data(as_text=True)
     assert 'href="/sites/espace-locataire/rights"' in demo
+
+
+def test_the_form_and_the_api_share_one_allowance(app_with, api_key):
+    app = app_with(DSAR_RATE_LIMIT="2 per hour", DSAR_EMAIL_RATE_LIMIT="off")
+    client = app.test_client()
+    make_site(client, api_key("sites:admin"))
+    api = {"type": "access", "email": "api@example.fr", "full_name": "Par l'API", "locale": "fr"}
+    assert client.post("/v1/dsar/requests", json=api).status_code == 202
+    assert post(client, email="form@example.fr").status_code == 200
+    assert client.post("/v1/dsar/requests", json={**api, "type": "erasure"}).status_code == 429
+    assert post(client, email="form2@example.fr").status_code == 429
+
+
+def test_an_address_used_up_by_the_api_is_used_up_on_the_form(app_with, api_key):
+    app = app_with(DSAR_EMAIL_RATE_LIMIT="1 per hour")
+    client = app.test_client()
+    make_site(client, api_key("sites:admin"))
+    assert client.post("/v1/dsar/requests", json={"type": "access", "email": "Locataire@Example.fr",
+                                                  "full_name": "X", "locale": "fr"}).status_code == 202
+    assert post(client, type="erasure").status_code == 429
