@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from consent_service import clock, create_app
 from consent_service.extensions import db
+from cookies import partitions
 
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -123,6 +124,10 @@ def _truncate_postgresql(connection, tables) -> None:
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
         "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"))
     connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    # Month partitions of the consent proofs are schema a test made (the worker's job, a
+    # sweep): each test starts with the default partition alone, as a new database does.
+    for month in partitions.months(connection):
+        connection.execute(sa.text(f'DROP TABLE "{partitions.partition_name(month)}"'))
 
 
 @pytest.fixture

@@ -59,8 +59,8 @@ def test_a_tenant_sends_a_request_with_the_keyboard_alone(page, service, tmp_pat
         page.keyboard.type(text)
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Envoyer ma demande"  # the honeypot is skipped
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # a key press, unlike a click, does not wait for the page it sends
+        page.keyboard.press("Enter")
     assert page.get_by_role("heading", level=1).inner_text() == "Votre demande est enregistrée"
     reference, kind, channel, email, locale = _cases(service)[-1]
     assert len(_cases(service)) == before + 1
