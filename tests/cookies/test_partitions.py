@@ -13,7 +13,7 @@ from cookies import partitions, services
 from cookies.models import ConsentRecord
 from cookies.subject_data import ExpiredProofSweep
 
-from ..conftest import PG_ADMIN_URL
+from ..conftest import scratch_postgres
 
 UTC = dt.UTC
 NOW = dt.datetime(2027, 5, 10, 12, 0, tzinfo=UTC)
@@ -127,14 +127,8 @@ def test_a_proof_is_found_by_its_id_in_any_month(pg, client):
 def migrated_pg(backend):
     if backend != "postgresql":
         pytest.skip("the conversion runs on PostgreSQL only")
-    name = f"consent_partition_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_postgres("consent_partition") as url:
+        yield url
 
 
 def test_the_migration_converts_a_table_that_holds_proofs_and_back(migrated_pg):

@@ -1,5 +1,4 @@
 """One Alembic history builds the schema the models describe, on SQLite and PostgreSQL."""
-import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +10,7 @@ from consent_service import create_app
 from consent_service.extensions import db
 from cookies import partitions
 
-from ..conftest import BACKENDS, PG_ADMIN_URL
+from ..conftest import BACKENDS, scratch_postgres
 
 
 @pytest.fixture(params=BACKENDS)
@@ -19,14 +18,8 @@ def empty_database(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrated.db'}"
         return
-    name = f"consent_migrate_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_postgres("consent_migrate") as url:
+        yield url
 
 
 def test_upgrade_from_empty_matches_the_models_and_round_trips(empty_database):
