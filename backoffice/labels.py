@@ -117,7 +117,7 @@ def path_label(lang: str, path: str | None) -> str:
     return " › ".join(_PATH_PARTS[lang].get(part, part) for part in path.split("."))
 
 
-# The policy's compliance findings (``cookies.services.lint`` writes them in English).
+# The policy's compliance findings (``cookies.policies.lint`` writes them in English).
 LINT = i18n.Catalog()
 LINT.add(r"Continuing to browse is not consent under the CNIL's 2020 guidelines: turn "
          r"implied_consent_on_continue off\.",

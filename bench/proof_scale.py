@@ -241,10 +241,10 @@ def history_p99(app, lookups: int, accounts: int, visitors: int) -> tuple[float,
 
 def write_rate(app, seconds: float) -> float:
     from consent_service.extensions import db
-    from cookies import services
+    from cookies import policies, services
 
     with app.app_context():
-        policy = services.current_policy(SITE)
+        policy = policies.current_policy(SITE)
         done, deadline = 0, time.perf_counter() + seconds
         while time.perf_counter() < deadline:
             services.record_decision(policy, action="accept_all", chosen=None, visitor_id=None, locale="fr",

@@ -13,7 +13,7 @@ from werkzeug.http import dump_cookie, parse_etags
 
 from consent_service import clock
 
-from . import services
+from . import policies, services
 from .services import CONSENT_COOKIE, RCI_COOKIE
 
 JSON = "application/json"
@@ -21,11 +21,11 @@ STATE_CACHE_CONTROL = "no-store"
 POLICY_CACHE_CONTROL = "no-cache"  # revalidate every time: a new version shows at once
 
 
-def policy_cache_headers(policy: services.CurrentPolicy) -> list[tuple[str, str]]:
+def policy_cache_headers(policy: policies.CurrentPolicy) -> list[tuple[str, str]]:
     return [("ETag", policy.etag), ("Cache-Control", POLICY_CACHE_CONTROL)]
 
 
-def not_modified(policy: services.CurrentPolicy, if_none_match: str | None) -> bool:
+def not_modified(policy: policies.CurrentPolicy, if_none_match: str | None) -> bool:
     """Whether ``If-None-Match`` names the current version (or is ``*``)."""
     if not if_none_match:
         return False
@@ -56,7 +56,7 @@ def decision_body(app: Flask, decision: services.Decision) -> bytes:
 
 
 def consent_cookie_headers(app: Flask, decision: services.Decision,
-                           policy: services.CurrentPolicy) -> list[tuple[str, str]]:
+                           policy: policies.CurrentPolicy) -> list[tuple[str, str]]:
     """The two ``Set-Cookie`` headers of a decision (readable by the page's script, Lax)."""
     return [("Set-Cookie", dump_cookie(
         name, value, max_age=decision.max_age, path="/", domain=policy.cookie_domain,

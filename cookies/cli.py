@@ -16,10 +16,10 @@ policy_cli = AppGroup("policy", help="Cookie policies.")
 def lint_command(site: str) -> None:
     """Print the compliance findings of SITE's current policy; exits 1 when there is an error."""
     try:
-        policy = services.latest_policy(services.get_site(site))
+        policy = policies.latest_policy(policies.get_site(site))
     except services.NotFound as err:
         raise click.ClickException(str(err)) from None
-    findings = services.lint(policy.document)
+    findings = policies.lint(policy.document)
     click.echo(f"{site} policy version {policy.version}: {len(findings)} finding(s)")
     for finding in findings:
         click.echo(f"{finding['severity'].upper():8} {finding['rule']}: {finding['message']}")
@@ -38,7 +38,7 @@ def origins_command(site: str, added: tuple[str, ...], removed: tuple[str, ...])
     """Print SITE's allowed origins, after adding or removing some: the pages on those origins
     may show the banner and record choices."""
     try:
-        found = services.get_site(site)
+        found = policies.get_site(site)
     except services.NotFound as err:
         raise click.ClickException(str(err)) from None
     origins = set(found.allowed_origins)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Response, current_app, request
 
-from . import services
+from . import policies, services
 
 ALLOWED_METHODS = "GET, POST, OPTIONS"
 ALLOWED_HEADERS = "Content-Type"
@@ -15,7 +15,7 @@ REFUSED = (("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers
 POLICY_ENDPOINT = "sites.current_policy"
 
 
-def origin_allowed_for(policy: services.CurrentPolicy, origin: str, public_base_url: str) -> bool:
+def origin_allowed_for(policy: policies.CurrentPolicy, origin: str, public_base_url: str) -> bool:
     """Whether ``origin`` may call the site's public API: one of its ``allowed_origins``, or
     the service itself (its own policy page)."""
     return origin == public_base_url or origin in policy.allowed_origins
@@ -23,7 +23,7 @@ def origin_allowed_for(policy: services.CurrentPolicy, origin: str, public_base_
 
 def origin_allowed(site_key: str, origin: str) -> bool:
     try:
-        policy = services.current_policy(site_key)
+        policy = policies.current_policy(site_key)
     except services.NotFound:
         return origin == current_app.config["PUBLIC_BASE_URL"]
     return origin_allowed_for(policy, origin, current_app.config["PUBLIC_BASE_URL"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from consent_service.extensions import db
 
-from . import services
+from . import policies, services
 from .models import Site
 from .texts import DEFAULT_TEXTS
 
@@ -72,9 +72,9 @@ def load_demo_site() -> str:
     """Create the demo site and its first policy unless they exist."""
     site = db.session.execute(db.select(Site).where(Site.key == DEMO_SITE)).scalar_one_or_none()
     if site is None:
-        site = services.create_site(DEMO_SITE, "Espace locataire (démo)", DEMO_ORIGINS, None)
+        site = policies.create_site(DEMO_SITE, "Espace locataire (démo)", DEMO_ORIGINS, None)
     try:
-        policy = services.latest_policy(site)
+        policy = policies.latest_policy(site)
     except services.NotFound:
-        policy = services.publish_policy(site, DEMO_POLICY)
+        policy = policies.publish_policy(site, DEMO_POLICY)
     return f"site {site.key}, policy version {policy.version}"

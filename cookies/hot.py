@@ -43,7 +43,7 @@ from consent_service import input_guard, request_id, security_headers
 from consent_service.extensions import limiter
 from consent_service.ratelimit import RouteLimits, limit_headers, request_wide_limits
 
-from . import answers, cors, services, views
+from . import answers, cors, policies, services, views
 from .services import CONSENT_COOKIE, RCI_COOKIE
 
 PREFIX = "/v1/sites/"
@@ -79,7 +79,7 @@ class HotPaths:
             return self.flask(environ, start_response)
         site, _, tail = path[len(PREFIX):].partition("/")
         found = self.handlers.get((environ.get("REQUEST_METHOD", ""), tail))
-        policy = services.cached_policy(site) if found is not None and site else None
+        policy = policies.cached_policy(site) if found is not None and site else None
         if found is None or policy is None:
             return self.flask(environ, start_response)
         handler, limits = found
@@ -87,7 +87,7 @@ class HotPaths:
 
     # --- the three handlers ---------------------------------------------------------------
 
-    def policy(self, environ: dict, start_response: StartResponse, policy: services.CurrentPolicy,
+    def policy(self, environ: dict, start_response: StartResponse, policy: policies.CurrentPolicy,
                limits: RouteLimits) -> Iterable[bytes]:
         def answer() -> tuple[int, Headers, bytes]:
             headers = answers.policy_cache_headers(policy)
@@ -97,7 +97,7 @@ class HotPaths:
 
         return self._answer(environ, start_response, policy, limits, answer)
 
-    def consent_state(self, environ: dict, start_response: StartResponse, policy: services.CurrentPolicy,
+    def consent_state(self, environ: dict, start_response: StartResponse, policy: policies.CurrentPolicy,
                       limits: RouteLimits) -> Iterable[bytes]:
         def answer() -> tuple[int, Headers, bytes]:
             cookies = _cookies(environ)
@@ -109,7 +109,7 @@ class HotPaths:
 
         return self._answer(environ, start_response, policy, limits, answer)
 
-    def record_consent(self, environ: dict, start_response: StartResponse, policy: services.CurrentPolicy,
+    def record_consent(self, environ: dict, start_response: StartResponse, policy: policies.CurrentPolicy,
                        limits: RouteLimits) -> Iterable[bytes]:
         body = _read_body(environ, self.app.config["MAX_CONTENT_LENGTH"])
         data = self._valid_decision(environ, policy, body)
@@ -127,7 +127,7 @@ class HotPaths:
 
         return self._answer(environ, start_response, policy, limits, answer)
 
-    def _valid_decision(self, environ: dict, policy: services.CurrentPolicy, body: bytes | None) -> dict | None:
+    def _valid_decision(self, environ: dict, policy: policies.CurrentPolicy, body: bytes | None) -> dict | None:
         """The decision when Flask would record it, else None (Flask then answers the error)."""
         if body is None or not _is_json(environ.get("CONTENT_TYPE", "")):
             return None
@@ -149,7 +149,7 @@ class HotPaths:
 
     # --- what every hot answer shares -----------------------------------------------------
 
-    def _answer(self, environ: dict, start_response: StartResponse, policy: services.CurrentPolicy,
+    def _answer(self, environ: dict, start_response: StartResponse, policy: policies.CurrentPolicy,
                 limits: RouteLimits, answer: Callable[[], tuple[int, Headers, bytes]]) -> Iterable[bytes]:
         if not limits.active(self.app.config):
             try:
@@ -167,7 +167,7 @@ class HotPaths:
             counted = limit_headers(limiter.current_limit, time.time())
         return self._send(environ, start_response, policy, status, headers, body, counted)
 
-    def _send(self, environ: dict, start_response: StartResponse, policy: services.CurrentPolicy, status: int,
+    def _send(self, environ: dict, start_response: StartResponse, policy: policies.CurrentPolicy, status: int,
               headers: Headers, body: bytes, counted: Headers) -> Iterable[bytes]:
         if status != 304:
             headers.append(("Content-Length", str(len(body))))

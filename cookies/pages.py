@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from proofs import bundles
 
-from . import services
+from . import policies, services
 from .demo import DEMO_SITE
 
 pages_blp = Blueprint("cookie_pages", __name__, template_folder="templates")
@@ -149,7 +149,7 @@ def banner_js():
 def policy_page(site):
     """The cookie policy page, generated from the current policy version and ``DPO_EMAIL``."""
     try:
-        policy = services.current_policy(site)
+        policy = policies.current_policy(site)
     except services.NotFound:
         abort(404)
     lang = page_lang()

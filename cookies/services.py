@@ -18,39 +18,7 @@ from consent_service.extensions import db
 
 from .group_commit import GroupCommit
 from .models import ConsentRecord, VisitorLink
-from .policies import (  # re-exported: callers reach them as services.X too
-    CurrentPolicy as CurrentPolicy,
-)
-from .policies import (
-    cached_policy as cached_policy,
-)
-from .policies import (
-    create_site as create_site,
-)
-from .policies import (
-    current_policy as current_policy,
-)
-from .policies import (
-    forget_cached_policy as forget_cached_policy,
-)
-from .policies import (
-    get_policy_version as get_policy_version,
-)
-from .policies import (
-    get_site as get_site,
-)
-from .policies import (
-    latest_policy as latest_policy,
-)
-from .policies import (
-    lint as lint,
-)
-from .policies import (
-    policy_json as policy_json,
-)
-from .policies import (
-    publish_policy as publish_policy,
-)
+from .policies import CurrentPolicy
 
 CONSENT_SALT = "cookies.cookie_consent"
 RCI_SALT = "cookies.r_ci"

@@ -32,7 +32,7 @@ def gpc(header: str | None) -> bool:
     return (header or "").strip() == "1"
 
 
-def record(policy: services.CurrentPolicy, data: dict, ip: str | None, user_agent: str | None,
+def record(policy: policies.CurrentPolicy, data: dict, ip: str | None, user_agent: str | None,
            gpc_header: str | None) -> services.Decision:
     """Record a validated decision and commit it (both paths: the view below and cookies/hot.py).
 
@@ -51,7 +51,7 @@ def record(policy: services.CurrentPolicy, data: dict, ip: str | None, user_agen
 @sites_blp.response(201, schemas.SiteOut)
 def create_site(data):
     """Register a site that embeds the banner."""
-    site = services.create_site(**data)
+    site = policies.create_site(**data)
     db.session.commit()
     return site
 
@@ -62,7 +62,7 @@ def create_site(data):
 @sites_blp.response(200, schemas.SiteOut)
 def update_site(data, site):
     """Change a site's name, allowed origins (the pages that may embed the banner) or cookie domain."""
-    found = policies.update_site(services.get_site(site), data)
+    found = policies.update_site(policies.get_site(site), data)
     db.session.commit()
     return found
 
@@ -73,10 +73,10 @@ def update_site(data, site):
 @sites_blp.response(201, schemas.PolicyOut)
 def publish_policy(data, site):
     """Publish a new immutable policy version."""
-    found = services.get_site(site)
-    policy = services.publish_policy(found, data)
+    found = policies.get_site(site)
+    policy = policies.publish_policy(found, data)
     db.session.commit()
-    return services.policy_json(found.key, policy)
+    return policies.policy_json(found.key, policy)
 
 
 @sites_blp.route("/<string:site>/policy", methods=["GET"])
@@ -85,7 +85,7 @@ def publish_policy(data, site):
 @sites_blp.alt_response(304, description="Not modified (If-None-Match matched the ETag).")
 def current_policy(site):
     """The current policy version (public; revalidate with If-None-Match)."""
-    policy = services.current_policy(site)
+    policy = policies.current_policy(site)
     headers = answers.policy_cache_headers(policy)
     if answers.not_modified(policy, request.headers.get("If-None-Match")):
         return Response(status=304, headers=headers)
@@ -96,9 +96,9 @@ def current_policy(site):
 @sites_blp.response(200, schemas.PolicyOut)
 def policy_version(site, version):
     """Any published version, current or past."""
-    found = services.get_site(site)
-    policy = services.get_policy_version(found, version)
-    return services.policy_json(found.key, policy)
+    found = policies.get_site(site)
+    policy = policies.get_policy_version(found, version)
+    return policies.policy_json(found.key, policy)
 
 
 @sites_blp.route("/<string:site>/policy/lint", methods=["GET"])
@@ -106,9 +106,9 @@ def policy_version(site, version):
 @sites_blp.response(200, schemas.LintOut)
 def lint_policy(site):
     """Compliance findings for the current policy."""
-    found = services.get_site(site)
-    policy = services.latest_policy(found)
-    return {"site": found.key, "version": policy.version, "findings": services.lint(policy.document)}
+    found = policies.get_site(site)
+    policy = policies.latest_policy(found)
+    return {"site": found.key, "version": policy.version, "findings": policies.lint(policy.document)}
 
 
 @consent_blp.route("/sites/<string:site>/consents", methods=["POST"])
@@ -117,7 +117,7 @@ def lint_policy(site):
 @consent_blp.response(201, schemas.ConsentOut)
 def record_consent(data, site):
     """Record one decision and set the ``cookie_consent`` and ``r_ci`` cookies."""
-    policy = services.current_policy(site)
+    policy = policies.current_policy(site)
     origin = request.headers.get("Origin")
     if origin and not cors.origin_allowed(site, origin):
         raise Forbidden("This origin may not record consent for this site.")
@@ -139,7 +139,7 @@ def record_consent(data, site):
 @consent_blp.response(200, schemas.ConsentStateOut)
 def consent_state(site):
     """Whether the banner must show and what is granted, from the request's cookies."""
-    policy = services.current_policy(site)
+    policy = policies.current_policy(site)
     state = services.consent_state(policy, request.cookies.get(CONSENT_COOKIE), request.cookies.get(RCI_COOKIE),
                                    gpc(request.headers.get("Sec-GPC")))
     app = current_app._get_current_object()  # type: ignore[attr-defined]

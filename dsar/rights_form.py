@@ -27,6 +27,7 @@ from werkzeug.exceptions import NotFound as PageNotFound
 from consent_service import clock, i18n, tokens
 from consent_service.extensions import db
 from consent_service.ratelimit import shared_limit_from_config
+from cookies import policies as cookie_policies
 from cookies import services as cookie_services
 
 from . import intake, schemas
@@ -159,7 +160,7 @@ class _NoSuchSite(PageNotFound):
 
 def _site_or_404(site: str):
     try:
-        return cookie_services.get_site(site)
+        return cookie_policies.get_site(site)
     except cookie_services.NotFound:
         raise _NoSuchSite() from None
 

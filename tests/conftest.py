@@ -151,7 +151,7 @@ def app_with(make_app):
         db.engine.dispose()
         context.pop()
     clock.set_now(None)
-    from cookies.services import forget_cached_policy
+    from cookies.policies import forget_cached_policy
 
     forget_cached_policy()
 

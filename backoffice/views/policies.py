@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort, render_template, request
 
+from cookies import policies as cookie_policies
 from cookies import services as cookie_services
 
 from ..services import policies as policy_services
@@ -17,13 +18,13 @@ def policies():
 @bp.get("/policies/<string:site>")
 def policy(site):
     try:
-        found = cookie_services.get_site(site)
+        found = cookie_policies.get_site(site)
     except cookie_services.NotFound:
         abort(404)
     versions = list(found.policies)
     by_number = {p.version: p for p in versions}
     latest = versions[-1] if versions else None
-    findings = cookie_services.lint(latest.document) if latest else []
+    findings = cookie_policies.lint(latest.document) if latest else []
     changes, old, new = None, None, None
     if len(versions) >= 2:
         old = request.args.get("from", type=int, default=versions[-2].version)

@@ -12,22 +12,22 @@ from .conftest import HTML, NOW
 
 
 def _site_with_two_versions():
-    from cookies import services
+    from cookies import policies
     from cookies.demo import DEMO_POLICY, load_demo_site
 
     load_demo_site()
-    site = services.get_site("espace-locataire")
+    site = policies.get_site("espace-locataire")
     changed = copy.deepcopy(DEMO_POLICY)
     changed["cookies"] = [c for c in changed["cookies"] if c["name"] != "Cookie_support"]
     changed["cookies"][0]["lifetime"] = "6 mois"
     changed["cookies"].append({"name": "_pk_id", "category": "analytics", "type": "", "purpose": "Mesure",
                                "lifetime": "13 mois", "description": {"fr": "Matomo", "en": "Matomo"}})
     changed["accept_validity_months"] = 6
-    changed["texts"] = copy.deepcopy(services.latest_policy(site).document["texts"])
+    changed["texts"] = copy.deepcopy(policies.latest_policy(site).document["texts"])
     changed["texts"]["fr"]["title"] = "Vos cookies"
-    services.publish_policy(site, changed)
+    policies.publish_policy(site, changed)
     db.session.commit()
-    services.forget_cached_policy()
+    policies.forget_cached_policy()
 
 
 def test_every_page_renders_for_a_dpo(bo, dpo_client, dsar_request, api_key):

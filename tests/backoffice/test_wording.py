@@ -206,15 +206,15 @@ def test_every_lint_finding_has_french_and_english_words(bo):
     import copy
 
     from backoffice.labels import LINT, label
-    from cookies import services
+    from cookies import policies
     from cookies.demo import DEMO_POLICY
 
     document = copy.deepcopy(DEMO_POLICY)
     document.update(implied_consent_on_continue=True, accept_validity_months=13, refuse_validity_months=12,
                     categories=[c for c in document["categories"] if c["required"]])
-    findings = services.lint(document)
+    findings = policies.lint(document)
     document.update(refuse_validity_months=1)
-    findings += services.lint(document)
+    findings += policies.lint(document)
     assert {f["rule"] for f in findings} == {"implied_consent", "long_validity", "refusal_reasked_sooner",
                                              "no_optional_category"}
     for finding in findings:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from consent_service import apikeys, clock
 from consent_service.extensions import db, limiter
-from cookies import services
+from cookies import policies, services
 from cookies.hot import HotPaths
 from cookies.models import ConsentRecord
 
@@ -269,7 +269,7 @@ def test_behind_proxy_fix_the_client_address_is_the_forwarded_one(app_with, admi
 
 def test_a_policy_not_cached_yet_is_read_by_flask_then_answered_hot(app, client, admin, handed):
     _site(client, admin)
-    services.forget_cached_policy()
+    policies.forget_cached_policy()
     client.get(STATE)
     client.get(STATE)
     assert handed == [STATE]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cookies import services
+from cookies import policies
 
 from .helpers import ORIGIN, make_site
 
@@ -47,7 +47,7 @@ def test_bad_changes_are_422_and_change_nothing(client, admin, body):
     make_site(client, admin)
     response = client.patch("/v1/sites/espace-locataire", json=body, headers=admin)
     assert response.status_code == 422 and response.get_json()["errors"]
-    assert services.get_site("espace-locataire").allowed_origins == [ORIGIN]
+    assert policies.get_site("espace-locataire").allowed_origins == [ORIGIN]
 
 
 def test_patch_needs_the_admin_scope_and_a_known_site(client, admin, api_key):
@@ -71,9 +71,9 @@ def test_flask_sites_origins_adds_removes_and_lists(app, client, admin):
     added = runner.invoke(args=["sites", "origins", "espace-locataire", "--add", "http://127.0.0.1:8100/"])
     assert added.exit_code == 0, added.output
     assert "http://127.0.0.1:8100" in added.output and "2 origin(s)" in added.output
-    assert services.get_site("espace-locataire").allowed_origins == ["http://127.0.0.1:8100", ORIGIN]
+    assert policies.get_site("espace-locataire").allowed_origins == ["http://127.0.0.1:8100", ORIGIN]
     removed = runner.invoke(args=["sites", "origins", "espace-locataire", "--remove", ORIGIN])
-    assert removed.exit_code == 0 and services.get_site("espace-locataire").allowed_origins == ["http://127.0.0.1:8100"]
+    assert removed.exit_code == 0 and policies.get_site("espace-locataire").allowed_origins == ["http://127.0.0.1:8100"]
     listed = runner.invoke(args=["sites", "origins", "espace-locataire"])
     assert listed.exit_code == 0 and "1 origin(s)" in listed.output
 
@@ -85,4 +85,4 @@ def test_flask_sites_origins_refuses_bad_input_and_changes_nothing(app, client, 
         result = runner.invoke(args=["sites", "origins", "espace-locataire", *args])
         assert result.exit_code == 1, args
     assert runner.invoke(args=["sites", "origins", "nowhere"]).exit_code == 1
-    assert services.get_site("espace-locataire").allowed_origins == [ORIGIN]
+    assert policies.get_site("espace-locataire").allowed_origins == [ORIGIN]

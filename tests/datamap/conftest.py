@@ -161,7 +161,7 @@ def app(make_app, portal):
         db.engine.dispose()
         application.extensions["datamap"].dispose()
     clock.set_now(None)
-    from cookies.services import forget_cached_policy
+    from cookies.policies import forget_cached_policy
 
     forget_cached_policy()
 

@@ -73,30 +73,30 @@ class Service(_Server):
             db.session.commit()
 
     def add_origins(self, *origins: str, site: str = "espace-locataire") -> None:
-        from cookies import services
+        from cookies import policies
 
         with self.app.app_context():
-            found = services.get_site(site)
+            found = policies.get_site(site)
             found.allowed_origins = sorted({*found.allowed_origins, *origins})
             db.session.commit()
 
     def new_site(self, key: str, origins: list[str], cookie_domain: str | None = None, **policy_changes) -> str:
         """A site of its own (so a test may publish versions without disturbing the others)."""
-        from cookies import services
+        from cookies import policies
         from cookies.demo import DEMO_POLICY
 
         with self.app.app_context():
-            site = services.create_site(key, key, origins, cookie_domain)
-            services.publish_policy(site, {**copy.deepcopy(DEMO_POLICY), **policy_changes})
+            site = policies.create_site(key, key, origins, cookie_domain)
+            policies.publish_policy(site, {**copy.deepcopy(DEMO_POLICY), **policy_changes})
             db.session.commit()
         return key
 
     def publish(self, key: str, **policy_changes) -> int:
-        from cookies import services
+        from cookies import policies
         from cookies.demo import DEMO_POLICY
 
         with self.app.app_context():
-            policy = services.publish_policy(services.get_site(key), {**copy.deepcopy(DEMO_POLICY), **policy_changes})
+            policy = policies.publish_policy(policies.get_site(key), {**copy.deepcopy(DEMO_POLICY), **policy_changes})
             db.session.commit()
             return policy.version
 
