@@ -76,6 +76,10 @@ def create_month(connection: Connection, month: dt.date) -> int:
     connection.execute(text(
         f'ALTER TABLE "{name}" ADD CONSTRAINT "{name}_range" '
         f"CHECK (recorded_at IS NOT NULL AND recorded_at >= '{start}' AND recorded_at < '{end}')"))
+    # Writers are held back (SHARE ROW EXCLUSIVE conflicts with an INSERT's ROW EXCLUSIVE)
+    # from here to commit: a write routed before the attach would otherwise land in the
+    # default partition, whose constraint no longer takes it (a check violation, a 500).
+    connection.execute(text(f'LOCK TABLE "{TABLE}" IN SHARE ROW EXCLUSIVE MODE'))
     moved = connection.execute(text(
         f'WITH gone AS (DELETE FROM "{DEFAULT}" WHERE recorded_at >= :s AND recorded_at < :e RETURNING *) '
         f'INSERT INTO "{name}" SELECT * FROM gone'), {"s": start, "e": end}).rowcount

@@ -86,6 +86,35 @@ def test_rows_waiting_in_the_default_partition_move_into_their_month(pg):
     assert db.session.execute(sa.select(sa.func.count()).select_from(ConsentRecord)).scalar_one() == 3
 
 
+def test_a_write_waiting_while_a_month_is_attached_lands_in_that_month(pg):
+    """A write routed to the default partition just before a month is attached would break
+    the default's new constraint (a 500): the creator holds writers back until it commits."""
+    import threading
+
+    month = dt.date(2027, 5, 1)
+    outcome: list[object] = []
+    engine = db.engine
+
+    def write() -> None:
+        try:
+            with engine.begin() as connection:
+                connection.execute(ConsentRecord.__table__.insert(), [_proof(NOW)])
+            outcome.append("written")
+        except Exception as error:  # noqa: BLE001 - the failure is the finding
+            outcome.append(error)
+
+    with engine.connect() as creator:
+        with creator.begin():
+            partitions.create_month(creator, month)
+            writer = threading.Thread(target=write)
+            writer.start()
+            writer.join(0.5)  # the writer is waiting for the creator
+            assert writer.is_alive() and outcome == [], outcome
+        writer.join(10)
+    assert outcome == ["written"]
+    assert _rows_in(partitions.partition_name(month)) == 1 and _rows_in(partitions.DEFAULT) == 0
+
+
 def test_the_job_is_registered_with_the_worker(app):
     assert "proof_partitions" in app.extensions["worker_jobs"]
 
