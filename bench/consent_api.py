@@ -21,33 +21,33 @@ Usage: ``.venv/bin/python bench/consent_api.py [--duration 10] [--warmup 2] [--r
 (``make bench``). Needs ``wrk`` (``apt-get install -y wrk``; installed automatically as root)
 and PostgreSQL at ``BENCH_PG_URL`` (default ``postgresql://postgres@127.0.0.1:5432/postgres``).
 Prints a markdown table and writes it to ``bench/results/consent_api.md``.
+
+The harness lives beside it: ``api_servers.py`` (wrk, the gunicorn servers, the scratch
+database), ``api_load.py`` (a scenario's wrk run and the CPU it cost), ``api_report.py``
+(rounds summed up, the markdown table).
 """
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import json
 import os
 import platform
-import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from api_load import Result, Scenario, measure
+from api_report import render, summarise
+from api_servers import GUNICORN_CONF, HOST, ROOT, BenchError, ScratchDatabase, Server, ensure_wrk, free_port
+
 BENCH = ROOT / "bench"
-LUA = BENCH / "wrk_report.lua"
 RESULTS = BENCH / "results" / "consent_api.md"
-GUNICORN_CONF = ROOT / "gunicorn.conf.py"
-HOST = "127.0.0.1"
 SITE = "espace-locataire"
 ORIGIN = "http://localhost:8000"  # one of the demo site's allowed origins
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) consent-bench/1.0"
@@ -62,267 +62,6 @@ POST_BODIES = [
 ]
 POST_HEADERS = {"Content-Type": "application/json", "Origin": ORIGIN, "User-Agent": USER_AGENT}
 BROWSER_HEADERS = {"Origin": ORIGIN, "User-Agent": USER_AGENT}
-
-
-class BenchError(RuntimeError):
-    pass
-
-
-# --- tools ------------------------------------------------------------------------------
-
-
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        print("wrk is missing: installing it with apt-get …", flush=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, stdout=subprocess.DEVNULL)
-        if not shutil.which("wrk"):
-            subprocess.run(["apt-get", "update", "-qq"], check=False)
-            subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL)
-        found = shutil.which("wrk")
-        if found:
-            return found
-    raise BenchError("wrk is not installed: run `sudo apt-get install -y wrk` (Debian/Ubuntu) and try again.")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-# --- the scratch database -----------------------------------------------------------------
-
-
-class ScratchDatabase:
-    def __init__(self, admin_url: str, name: str):
-        import sqlalchemy as sa
-
-        self.sa = sa
-        self.name = name
-        admin = sa.engine.make_url(admin_url)
-        if admin.drivername in {"postgresql", "postgres"}:
-            admin = admin.set(drivername="postgresql+psycopg")
-        if admin.host not in {HOST, "localhost", None}:
-            raise BenchError("the benchmark runs on 127.0.0.1 only: point BENCH_PG_URL at a local server")
-        self.admin = sa.create_engine(admin, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-        self.url = admin.set(database=name)
-        self.created = False
-
-    @property
-    def env_url(self) -> str:
-        """DATABASE_URL as a user would write it (the service maps it to psycopg)."""
-        return self.url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-    def create(self) -> None:
-        self.drop()
-        with self.admin.connect() as conn:
-            conn.execute(self.sa.text(f'CREATE DATABASE "{self.name}"'))
-        self.created = True
-        self.engine = self.sa.create_engine(self.url, poolclass=self.sa.pool.NullPool)
-
-    def execute(self, sql: str):
-        with self.engine.begin() as conn:
-            return conn.execute(self.sa.text(sql)).fetchall() if sql.lstrip().upper().startswith("SELECT") \
-                else conn.execute(self.sa.text(sql))
-
-    def backend_pids(self, application_name: str) -> list[int]:
-        with self.admin.connect() as conn:
-            return list(conn.execute(self.sa.text(
-                "SELECT pid FROM pg_stat_activity WHERE datname = :d AND application_name = :a"),
-                {"d": self.name, "a": application_name}).scalars())
-
-    def count(self, table: str) -> int:
-        with self.engine.connect() as conn:
-            return conn.execute(self.sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
-
-    def setting(self, name: str) -> str:
-        with self.engine.connect() as conn:
-            return conn.execute(self.sa.text(f"SHOW {name}")).scalar_one()
-
-    def drop(self) -> None:
-        with self.admin.connect() as conn:
-            conn.execute(self.sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
-            ), {"n": self.name})
-            conn.execute(self.sa.text(f'DROP DATABASE IF EXISTS "{self.name}"'))
-        self.created = False
-
-
-# --- servers ------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class Server:
-    label: str
-    app: str
-    port: int
-    env: dict
-    log: Path
-    pythonpath: str | None = None
-    process: subprocess.Popen | None = None
-
-    @property
-    def tag(self) -> str:
-        """Its PostgreSQL application_name."""
-        return "bench-" + self.label.replace(" ", "-")
-
-    @property
-    def base(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def start(self, workers: int) -> None:
-        command = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF),
-                   "--bind", f"{HOST}:{self.port}", "--workers", str(workers), "--log-level", "warning"]
-        if self.pythonpath:
-            command += ["--pythonpath", self.pythonpath]
-        command.append(self.app)
-        handle = self.log.open("wb")
-        # A session of its own: Ctrl-C in the terminal reaches this script, which stops the
-        # server itself (and only it) in its cleanup.
-        env = {**self.env, "DATABASE_URL": f"{self.env['DATABASE_URL']}?application_name={self.tag}"}
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
-
-    def wait_ready(self, path: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise BenchError(f"{self.label} exited at start:\n{self.log.read_text()[-3000:]}")
-            try:
-                urllib.request.urlopen(self.base + path, timeout=2).close()
-                return
-            except urllib.error.HTTPError:
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise BenchError(f"{self.label} did not answer within {timeout:.0f}s:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=15)
-        except (ProcessLookupError, PermissionError):
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
-
-
-# --- CPU accounting -----------------------------------------------------------------------
-# Throughput on a shared machine moves with whatever else runs; the CPU time a request costs
-# (server workers, their PostgreSQL backends, wrk) moves much less, so it is reported beside.
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def _proc_cpu(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
-def cpu_snapshot(server: Server, db: ScratchDatabase) -> dict[int, float]:
-    pids = [server.process.pid]
-    try:
-        pids += [int(p) for p in Path(f"/proc/{pids[0]}/task/{pids[0]}/children").read_text().split()]
-    except OSError:
-        pass
-    pids += db.backend_pids(server.tag)
-    return {pid: _proc_cpu(pid) for pid in pids}
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-# --- load ---------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class Scenario:
-    key: str
-    label: str
-    server: Server
-    method: str
-    path: str
-    expect: int
-    headers: dict
-    bodies: list = dataclasses.field(default_factory=list)
-    ceiling: str | None = None  # key of the scenario it is compared with
-    target: float | None = None
-    table: str | None = None  # rows counted before/after (writes)
-
-
-@dataclasses.dataclass
-class Result:
-    scenario: Scenario
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    statuses: dict
-    errors: dict
-    requests: int
-    rows_added: int | None = None
-    ratio: float | None = None
-    round_ratios: list = dataclasses.field(default_factory=list)
-    cpu_ms: float = 0.0
-    cpu_ratio: float | None = None
-    all_committed: bool = True
-
-    @property
-    def expected_count(self) -> int:
-        return self.statuses.get(str(self.scenario.expect), 0)
-
-    @property
-    def unexpected(self) -> dict:
-        return {k: v for k, v in self.statuses.items() if k != str(self.scenario.expect)}
-
-
-def run_wrk(wrk: str, scenario: Scenario, seconds: float, connections: int, threads: int) -> dict:
-    env = dict(os.environ)
-    env["BENCH_METHOD"] = scenario.method
-    env["BENCH_BODIES"] = "\n".join(json.dumps(b, separators=(",", ":")) for b in scenario.bodies)
-    env["BENCH_HEADERS"] = "\n".join(f"{k}: {v}" for k, v in scenario.headers.items())
-    command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "5s",
-               "-s", str(LUA), scenario.server.base + scenario.path]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    for line in done.stdout.splitlines():
-        if line.startswith("BENCH_JSON "):
-            return json.loads(line[len("BENCH_JSON "):])
-    raise BenchError(f"wrk gave no result for {scenario.label}:\n{done.stdout}\n{done.stderr}")
-
-
-def measure(wrk: str, scenario: Scenario, args, db: ScratchDatabase) -> Result:
-    if args.warmup > 0:
-        run_wrk(wrk, scenario, args.warmup, args.connections, args.threads)
-        time.sleep(0.5)  # let the warm-up's last requests finish before rows are counted
-    before = db.count(scenario.table) if scenario.table else None
-    cpu_before, wrk_before = cpu_snapshot(scenario.server, db), _children_cpu()
-    raw = run_wrk(wrk, scenario, args.duration, args.connections, args.threads)
-    wrk_cpu = _children_cpu() - wrk_before
-    cpu_after = cpu_snapshot(scenario.server, db)
-    cpu = wrk_cpu + sum(t - cpu_before.get(pid, 0.0) for pid, t in cpu_after.items())
-    rows_added = None
-    if scenario.table:
-        time.sleep(0.5)  # requests in flight when wrk stopped finish (and commit) on their own
-        rows_added = db.count(scenario.table) - before
-    seconds = raw["duration_us"] / 1e6
-    result = Result(scenario, rps=raw["requests"] / seconds, p50_ms=raw["p50_us"] / 1000,
-                    p99_ms=raw["p99_us"] / 1000, statuses=raw["status"], errors=raw["errors"],
-                    requests=raw["requests"], rows_added=rows_added,
-                    cpu_ms=1000 * cpu / raw["requests"] if raw["requests"] else 0.0)
-    print(f"  {scenario.label:<46} {result.rps:9.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
-          f"p99 {result.p99_ms:6.2f} ms  CPU {result.cpu_ms:5.2f} ms/req  statuses {result.statuses}", flush=True)
-    return result
-
 
 # --- preparing the requests ---------------------------------------------------------------
 
@@ -361,100 +100,6 @@ def policy_etag(app: Server) -> str:
     if status != 304:
         raise BenchError(f"GET policy with If-None-Match answered {status}, not 304")
     return etag
-
-
-# --- report -------------------------------------------------------------------------------
-
-
-def summarise(runs: dict[str, list[Result]], scenarios: list[Scenario]) -> dict[str, Result]:
-    """One Result per scenario: its median run; each ratio is the median of the ratios of
-    runs made in the same round (side by side in time, so other load on the machine
-    weighs on both alike); rows and 201s are added up over all rounds."""
-    results = {}
-    for s in scenarios:
-        found = runs[s.key]
-        median = sorted(found, key=lambda r: r.rps)[len(found) // 2]
-        result = dataclasses.replace(median)
-        if s.ceiling:
-            result.round_ratios = [r.rps / c.rps for r, c in zip(found, runs[s.ceiling], strict=False) if c.rps]
-            ratios = sorted(result.round_ratios)
-            result.ratio = ratios[len(ratios) // 2] if ratios else 0.0
-            cpu_ratios = sorted(c.cpu_ms / r.cpu_ms for r, c in zip(found, runs[s.ceiling], strict=False) if r.cpu_ms)
-            result.cpu_ratio = cpu_ratios[len(cpu_ratios) // 2] if cpu_ratios else None
-        result.cpu_ms = sorted(r.cpu_ms for r in found)[len(found) // 2]
-        result.statuses, result.errors = {}, {}
-        for r in found:
-            for key, n in r.statuses.items():
-                result.statuses[key] = result.statuses.get(key, 0) + n
-            for key, n in r.errors.items():
-                result.errors[key] = result.errors.get(key, 0) + n
-        if s.table:
-            result.rows_added = sum(r.rows_added for r in found)
-            result.all_committed = all(_committed(r) for r in found)
-        results[s.key] = result
-    return results
-
-
-def render(results: dict[str, Result], args, context: dict) -> str:
-    lines = [
-        "| Scenario | req/s | p50 ms | p99 ms | CPU ms/req | Compared with | Ratio | CPU ratio | Target | Met |",
-        "|---|---:|---:|---:|---:|---|---:|---:|---|:-:|",
-    ]
-    verdicts = []
-    for result in results.values():
-        s = result.scenario
-        ratio_text = compared = target_text = met_text = "—"
-        if s.ceiling:
-            ceiling = results[s.ceiling]
-            ratio = result.ratio if result.ratio is not None else (result.rps / ceiling.rps if ceiling.rps else 0.0)
-            ratio_text = f"{ratio:.2f}×"
-            compared = ceiling.scenario.label
-            if s.target is not None:
-                ok = ratio >= s.target and result.p99_ms < args.p99_ms and not result.unexpected \
-                    and _committed(result)
-                target_text = f"≥ {s.target:g}×, p99 < {args.p99_ms:.0f} ms"
-                if s.table:
-                    target_text += ", every 201 committed"
-                met_text = "yes" if ok else "**no**"
-                verdicts.append((s.label, ok))
-        cpu_ratio = f"{result.cpu_ratio:.2f}×" if result.cpu_ratio else "—"
-        lines.append(f"| {s.label} | {result.rps:,.0f} | {result.p50_ms:.2f} | {result.p99_ms:.2f} | "
-                     f"{result.cpu_ms:.2f} | {compared} | {ratio_text} | {cpu_ratio} | {target_text} | {met_text} |")
-    notes = []
-    if args.rounds > 1:
-        notes.append("- Ratios in each round: " + "; ".join(
-            f"{r.scenario.label} " + ", ".join(f"{x:.2f}" for x in r.round_ratios)
-            for r in results.values() if r.scenario.target is not None) + ".")
-    for result in results.values():
-        if result.rows_added is not None:
-            extra = result.rows_added - result.expected_count
-            notes.append(f"- {result.scenario.label}: {result.expected_count:,} × 201 reported by wrk, "
-                         f"{result.rows_added:,} rows added: "
-                         + ("every 201 committed" if _committed(result) else "**ROWS MISSING**")
-                         + (f"; the {extra:,} extra rows are requests in flight when wrk stopped "
-                            f"(at most {args.connections} per run)." if extra > 0 else "."))
-        if result.unexpected or any(result.errors.values()):
-            notes.append(f"- {result.scenario.label}: unexpected statuses {result.unexpected}, "
-                         f"wrk errors {result.errors}.")
-    header = (
-        f"Measured {context['when']} on {context['cpus']} CPU(s), {context['python']}, PostgreSQL "
-        f"{context['pg']} on 127.0.0.1 (synchronous_commit={context['sync']}, fsync={context['fsync']}). "
-        f"gunicorn: {args.workers} workers, worker_class={context['worker_class']}, threads={context['threads']} "
-        f"(gunicorn.conf.py, the same for the service and both ceilings). Load: wrk, {args.connections} "
-        f"connections, {args.threads} threads, {args.warmup:g} s warm-up then {args.duration:g} s per scenario"
-        + (f"; {args.rounds} interleaved rounds: median run, median of same-round ratios, 201s and rows "
-           "summed" if args.rounds > 1 else "")
-        + f". Load average (1 min): {context['load']}."
-    )
-    notes.append("- CPU ms/req: CPU time of the server's processes, of their PostgreSQL backends and of wrk, "
-                 "per request; CPU ratio: the ceiling's over the scenario's (median of the rounds). It moves "
-                 "far less than req/s with other load on the machine; the targets are on req/s.")
-    summary = ", ".join(f"{label}: {'met' if ok else 'missed'}" for label, ok in verdicts)
-    return "\n".join([header, "", *lines, "", *notes, "", f"Targets — {summary}.", ""])
-
-
-def _committed(result: Result) -> bool:
-    return result.all_committed and (result.rows_added is None or result.rows_added >= result.expected_count)
 
 
 # --- main ---------------------------------------------------------------------------------
