@@ -31,6 +31,7 @@ from werkzeug.routing import IntegerConverter, Map
 from .errors import BadRequest, Invalid
 from .extensions import api
 from .fields import ACCOUNT_ID_PATTERN
+from .openapi_rules import SchemaRules
 
 Path = tuple[str | int, ...]  # where a value sits in a document: keys and list indexes
 
@@ -304,6 +305,7 @@ def init_app(app: Flask) -> None:
     api.register_converter(BoundedInt, _converter_schema)
     app.before_request(guard)
     api.spec.plugins.append(_PathRules())
+    api.spec.plugins.append(SchemaRules())
     info = api.spec.options.setdefault("info", {})
     info["description"] = (info.get("description", "") + DESCRIPTION).strip()
     api.spec.options["x-input-rules"] = RULES

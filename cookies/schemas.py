@@ -28,10 +28,16 @@ def _origin(value: str) -> None:
         raise ValidationError("Bad port.") from None
 
 
+# What _origin accepts, as the OpenAPI document says it: a DNS name or IPv4 address, a port up to 65535.
+_PORT = r"(6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|\d{1,4})"
+ORIGIN = {"pattern": rf"^https?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:{_PORT})?$",
+          "description": "An origin: http(s)://host[:port], no path, no trailing '/'."}
+
+
 class SiteIn(Schema):
     key = CleanString(required=True, max_length=63, validate=[SITE_KEY])
     name = CleanString(required=True, min_length=1, max_length=200)
-    allowed_origins = fields.List(CleanString(max_length=300, validate=[_origin]), required=True,
+    allowed_origins = fields.List(CleanString(max_length=300, validate=[_origin], metadata=dict(ORIGIN)), required=True,
                                   validate=validate.Length(max=50))
     cookie_domain = CleanString(max_length=253, allow_none=True, load_default=None, validate=[HOSTNAME])
 
@@ -39,8 +45,11 @@ class SiteIn(Schema):
 class SiteChanges(Schema):
     """``PATCH /v1/sites/{site}``: any of the three, at least one."""
 
+    openapi_rules = {"minProperties": 1}
+
     name = CleanString(min_length=1, max_length=200)
-    allowed_origins = fields.List(CleanString(max_length=300, validate=[_origin]), validate=validate.Length(max=50))
+    allowed_origins = fields.List(CleanString(max_length=300, validate=[_origin], metadata=dict(ORIGIN)),
+                                  validate=validate.Length(max=50))
     cookie_domain = CleanString(max_length=253, allow_none=True, validate=[HOSTNAME])
 
     @validates_schema
@@ -119,8 +128,11 @@ class TextsIn(Schema):
 
 
 class PolicyIn(Schema):
-    categories = fields.List(fields.Nested(CategoryIn), required=True, validate=validate.Length(min=1, max=20))
-    cookies = fields.List(fields.Nested(CookieIn), required=True, validate=validate.Length(max=200))
+    categories = fields.List(fields.Nested(CategoryIn), required=True, validate=validate.Length(min=1, max=20),
+                             metadata={"description": "Each key once; a Consent Mode signal in one category only."})
+    cookies = fields.List(fields.Nested(CookieIn), required=True, validate=validate.Length(max=200),
+                          metadata={"description": "Each name once; each cookie's category is the key of one of "
+                                                   "the categories."})
     accept_validity_months = fields.Integer(load_default=13, strict=True, validate=validate.Range(min=1, max=24))
     refuse_validity_months = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=24))
     implied_consent_on_continue = StrictBoolean(load_default=False)
@@ -177,13 +189,23 @@ def _page_url(value: str) -> None:
 
 
 class ConsentIn(Schema):
+    # a custom choice lists its categories; any other choice lists none
+    openapi_rules = {"anyOf": [
+        {"required": ["action", "categories"], "properties": {"action": {"type": "string", "enum": ["custom"]}}},
+        {"properties": {"action": {"type": "string", "enum": [a for a in ACTIONS if a != "custom"]},
+                        "categories": {"not": {}}}},
+    ]}
+
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
     categories = fields.Dict(keys=CleanString(max_length=32), values=StrictBoolean(),
-                             validate=validate.Length(max=20))
+                             validate=validate.Length(max=20), metadata={
+                                 "maxProperties": 20,
+                                 "description": "Only with action custom, which requires it: category key "
+                                                "(at most 32 characters, no control character) -> granted."})
     visitor_id = identifier(validate=[validate.Length(min=8, max=64)])
     locale = CleanString(load_default="fr", validate=[validate.OneOf(["fr", "en"])])
     page = CleanString(max_length=2048, validate=[_page_url], metadata={
-        "pattern": r"^https?://[^\s/?#]+([/?#][^\u0000-\u001f\u007f]*)?$",
+        "pattern": r"^https?://[A-Za-z0-9._-]+(:\d{1,5})?([/?#][^\u0000-\u001f\u007f]*)?$",
         "description": "The page's absolute http(s) URL; omit the field rather than send an empty string."})
     banner = fields.String(validate=validate.Regexp(r"^[0-9a-f]{16}$", error="Not a banner bundle id."),
                            metadata={"description": "The id banner.js was served with (docs/proofs.md)."})

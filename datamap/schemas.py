@@ -5,6 +5,8 @@ import datetime as dt
 
 from marshmallow import Schema, fields, validate
 
+from consent_service.openapi_rules import date_pattern
+
 RFC3339 = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -15,7 +17,8 @@ class PurgeStarted(Schema):
 
 class LeaseIn(Schema):
     lease_end = fields.Date(required=True, format="%Y-%m-%d", validate=validate.Range(
-        min=dt.date(1970, 1, 1), max=dt.date(2999, 9, 30), error="Give a date between 1970 and 2999."))
+        min=dt.date(1970, 1, 1), max=dt.date(2999, 9, 30), error="Give a date between 1970 and 2999."),
+        metadata={"pattern": date_pattern(1970, 2999, 9)})
 
 
 class LeaseOut(Schema):

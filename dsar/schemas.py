@@ -7,6 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from consent_service import clock
 from consent_service.fields import ACCOUNT_ID_PATTERN, CleanString, Rfc3339, account_id_is_valid
+from consent_service.openapi_rules import date_pattern
 
 from .models import CHANNELS, LOCALES, REJECTION_GROUNDS, STATUSES, TYPES, VERIFICATION_METHODS
 
@@ -40,12 +41,16 @@ class PublicRequestIn(Schema):
     account_id = CleanString(max_length=128, validate=[_account_id], allow_none=True, load_default=None,
                              metadata={"pattern": ACCOUNT_ID_PATTERN})
     birth_date = fields.Date(allow_none=True, load_default=None, validate=_birth_date,
-                             metadata={"description": "From 1900-01-01 to today."})
+                             metadata={"description": "From 1900-01-01 to today.", "pattern": date_pattern(1900, 2099)})
     message = CleanString(max_length=5000, multiline=True, allow_none=True, load_default=None)
     locale = fields.String(load_default="fr", validate=validate.OneOf(LOCALES))
 
 
 class IntakeIn(Schema):
+    # a request received by e-mail gives the sender's address
+    openapi_rules = {"anyOf": [{"properties": {"channel": {"type": "string", "enum": ["post", "phone"]}}},
+                               {"required": ["email"], "properties": {"email": {"type": "string"}}}]}
+
     type = fields.String(required=True, allow_none=True, validate=validate.OneOf(TYPES))
     channel = fields.String(required=True, validate=validate.OneOf(("email", "post", "phone")))
     received_at = fields.AwareDateTime(required=True, format="iso", metadata={
@@ -187,8 +192,13 @@ def _changes(value: dict) -> None:
 
 
 class ExecuteIn(Schema):
-    changes = fields.Dict(keys=CleanString(min_length=1, max_length=64), values=fields.Raw(allow_none=True),
-                          validate=_changes)
+    changes = fields.Dict(keys=CleanString(min_length=1, max_length=64), values=fields.Raw(allow_none=True, metadata={
+                              "anyOf": [{"type": "string", "maxLength": 2000, "nullable": True},
+                                        {"type": "number"}, {"type": "boolean"}]}),
+                          validate=_changes, metadata={
+                              "maxProperties": 50,
+                              "description": "Field -> new value: at most 50; a field name has 1 to 64 characters, "
+                                             "no control character."})
     categories = fields.List(
         CleanString(min_length=1, max_length=48, validate=[validate.Regexp(
             r"^[a-z][a-z0-9_]*$", error="Use lower-case letters, digits and '_'.")]),

@@ -90,9 +90,9 @@ def intake_request(data):
 @blp.route("/inbound-email", methods=["POST"])
 @apikeys.require_scope("dsar:inbound")
 @blp.response(202, schemas.InboundAccepted)
-@blp.doc(requestBody={"required": True, "content": {
-    media: {"schema": {"type": "string", "format": "binary"}}
-    for media in ("message/rfc822", "application/octet-stream")}})
+@blp.doc(requestBody={"required": True, "description": (
+    "An RFC 5322 message with exactly one valid From address (application/octet-stream is read the same way)."),
+    "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary", "minLength": 1}}}})
 def inbound_email_view():
     """A raw e-mail (``message/rfc822``, at most 10 MiB) sent to the DPO's address becomes a
     case with ``channel: "email"``; a duplicate within minutes joins the open case."""

@@ -6,6 +6,7 @@ import datetime as dt
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from consent_service.fields import CleanString, StrictBoolean
+from consent_service.openapi_rules import date_pattern
 
 from .catalogue import MAX_THEMES
 
@@ -14,14 +15,22 @@ DATE_RANGE = validate.Range(min=dt.date(2000, 1, 1), max=dt.date(2999, 12, 31),
                             error="Give a date between 2000 and 2999.")
 
 
+BILLING_DATE = "A date to come (today or later in Paris) at most 2 months away."
+
+
 def _date(**kwargs) -> fields.Date:
+    kwargs.setdefault("metadata", {})["pattern"] = date_pattern(2000, 2999)
     return fields.Date(format="%Y-%m-%d", validate=DATE_RANGE, **kwargs)
 
 
 class PreferencesPatch(Schema):
+    openapi_rules = {"minProperties": 1}  # themes, email or both
+
     themes = fields.Dict(keys=CleanString(min_length=1, max_length=64), values=StrictBoolean(),
                          validate=validate.Length(min=1, max=MAX_THEMES),
-                         metadata={"description": "Theme key -> on (true) or off (false)."})
+                         metadata={"minProperties": 1, "maxProperties": MAX_THEMES,
+                                   "description": "Theme key (one of GET /v1/preferences/catalogue's) -> on (true) "
+                                                  "or off (false)."})
     email = StrictBoolean(metadata={"description": "Notifications also sent by e-mail."})
 
     @validates_schema
@@ -33,16 +42,18 @@ class PreferencesPatch(Schema):
 class DirectDebitIn(Schema):
     active = StrictBoolean(required=True)
     next_billing_date = _date(metadata={"description": "When ending direct debit ends paperless: the next "
-                                                       "billing date (default: from the paperless request's)."})
+                                                       "billing date (default: from the paperless request's). "
+                                                       + BILLING_DATE})
 
 
 class PaperlessIn(Schema):
-    next_billing_date = _date(required=True)
+    next_billing_date = _date(required=True, metadata={"description": BILLING_DATE})
 
 
 class PaperlessEndQuery(Schema):
     next_billing_date = _date(metadata={"description": "The next billing date (default: the next one of the "
-                                                       "monthly billing given when paperless was asked)."})
+                                                       "monthly billing given when paperless was asked). "
+                                                       + BILLING_DATE})
 
 
 class PaperlessOut(Schema):

@@ -6,6 +6,7 @@ import datetime as dt
 from marshmallow import Schema, ValidationError, fields, validate
 
 from consent_service.clock import utc
+from consent_service.openapi_rules import date_pattern, time_pattern
 
 
 class SinceField(fields.Field):
@@ -26,7 +27,10 @@ class SinceField(fields.Field):
 
 
 class SealQuery(Schema):
-    since = SinceField()
+    since = SinceField(metadata={"type": "string", "maxLength": 40,
+                                 "description": "A day (YYYY-MM-DD, from its midnight UTC) or an RFC 3339 time.",
+                                 "anyOf": [{"pattern": date_pattern(1970, 2999)},
+                                           {"pattern": time_pattern(1970, 2999)}]})
     before = fields.Integer(strict=False, validate=validate.Range(min=1, max=2**31 - 1))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
