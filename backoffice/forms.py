@@ -84,5 +84,6 @@ class ProofSearchForm(FlaskForm):
     value = StringField()
 
 
-ACTION_FORMS = {"classify": ClassifyForm, "verify": VerifyForm, "extend": ExtendForm, "execute": ExecuteForm,
-                "reject": RejectForm, "complete": CompleteForm, "withdraw": WithdrawForm}
+ACTION_FORMS: dict[str, type[FlaskForm]] = {
+    "classify": ClassifyForm, "verify": VerifyForm, "extend": ExtendForm, "execute": ExecuteForm,
+    "reject": RejectForm, "complete": CompleteForm, "withdraw": WithdrawForm}

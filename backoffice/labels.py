@@ -10,7 +10,7 @@ from datamap.wording import CONSENT_ACTIONS
 from dsar.wording import LABELS as DSAR_LABELS
 from dsar.wording import PURGE_STATUSES
 
-_OWN = {
+_OWN: dict[str, dict[str, i18n.Words]] = {
     "fr": {
         "audit": {
             "signed_in": "connexion", "signed_out": "déconnexion", "signed_out_idle": "déconnexion après inactivité",
@@ -67,6 +67,7 @@ _OWN = {
         "bool": {"True": "yes", "False": "no"},
     },
 }
+
 
 def label(lang: str, kind: str, value) -> str:
     """The word for ``value`` of ``kind`` (the code itself when unknown: data, not a code)."""
@@ -163,7 +164,7 @@ TARGETS.add(r"preference change ids (?P<ids>[\d, ]+)", "changements de préfére
             "preference changes no. {ids}")
 
 
-LABELS: dict[str, dict[str, dict]] = {lang: {**DSAR_LABELS[lang], **_OWN[lang]} for lang in ("fr", "en")}
+LABELS: dict[str, dict[str, i18n.Words]] = {lang: {**DSAR_LABELS[lang], **_OWN[lang]} for lang in ("fr", "en")}
 # One look-up over every kind, for ``v(code)``; the DSAR kinds win where a code means two things.
 _ANY = {lang: {code: word for kind in reversed(list(kinds)) for code, word in kinds[kind].items()}
         for lang, kinds in LABELS.items()}

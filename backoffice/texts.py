@@ -5,7 +5,7 @@ from . import labels
 
 LANGS = ("fr", "en")
 
-TEXTS = {
+TEXTS: dict[str, dict[str, str]] = {
     "fr": {
         "app": "Espace DPO", "skip": "Aller au contenu", "nav": "Navigation principale",
         "dashboard": "Tableau de bord", "intake": "Saisir une demande", "proofs": "Preuves de consentement",
@@ -101,15 +101,6 @@ TEXTS = {
         "next": "Suivant", "previous": "Précédent", "pager": "Pagination",
         "page_of": "Page {number} sur {pages}", "in_all": "{total} au total",
         "proofs_cut": "Seules les {limit} preuves les plus récentes sont affichées : affinez la recherche.",
-        # the address confirmed by the e-mailed link, against the account's address on file (H10)
-        "address_check": {
-            "mismatch": "Attention : l'adresse confirmée par le lien n'est pas celle du compte dans nos fichiers.",
-            "no_account": "Attention : aucun compte portant cet identifiant n'a d'adresse dans nos fichiers.",
-            "not_mapped": "L'adresse est confirmée, mais la cartographie des données n'indique pas où se trouve "
-                          "l'adresse du compte : rien n'a pu être comparé.",
-            "unavailable": "L'adresse est confirmée, mais celle du compte n'a pas pu être lue : rien n'a pu être "
-                           "comparé.",
-        },
         "address_check_then": "La personne a prouvé qu'elle reçoit les messages de cette adresse, pas qu'elle est "
                               "titulaire du compte : vérifiez son identité autrement (pièce d'identité, en personne) "
                               "avant d'exécuter la demande.",
@@ -205,19 +196,33 @@ TEXTS = {
         "next": "Next", "previous": "Previous", "pager": "Pagination",
         "page_of": "Page {number} of {pages}", "in_all": "{total} in all",
         "proofs_cut": "Only the {limit} most recent proofs are shown: narrow the search.",
-        "address_check": {
-            "mismatch": "Warning: the address confirmed by the link is not the account's address on file.",
-            "no_account": "Warning: no account with this id has an address on file.",
-            "not_mapped": "The address is confirmed, but the data map does not say where the account's address "
-                          "lives: nothing could be compared.",
-            "unavailable": "The address is confirmed, but the account's address could not be read: nothing could be "
-                           "compared.",
-        },
         "address_check_then": "The person proved they receive mail at this address, not that they hold the account: "
                               "verify their identity another way (identity document, in person) before executing "
                               "the request.",
     },
 }
+
+# What the address confirmed by the e-mailed link says against the account's address on file
+# (``DsarRequest.address_check``), shown above a request still awaiting verification.
+ADDRESS_CHECKS: dict[str, dict[str, str]] = {
+    "fr": {
+        "mismatch": "Attention : l'adresse confirmée par le lien n'est pas celle du compte dans nos fichiers.",
+        "no_account": "Attention : aucun compte portant cet identifiant n'a d'adresse dans nos fichiers.",
+        "not_mapped": "L'adresse est confirmée, mais la cartographie des données n'indique pas où se trouve "
+                      "l'adresse du compte : rien n'a pu être comparé.",
+        "unavailable": "L'adresse est confirmée, mais celle du compte n'a pas pu être lue : rien n'a pu être "
+                       "comparé.",
+    },
+    "en": {
+        "mismatch": "Warning: the address confirmed by the link is not the account's address on file.",
+        "no_account": "Warning: no account with this id has an address on file.",
+        "not_mapped": "The address is confirmed, but the data map does not say where the account's address "
+                      "lives: nothing could be compared.",
+        "unavailable": "The address is confirmed, but the account's address could not be read: nothing could be "
+                       "compared.",
+    },
+}
+
 
 def value_label(lang: str, value) -> str:
     """A code value of any kind in the reader's words (see :mod:`backoffice.labels`)."""

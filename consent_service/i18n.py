@@ -93,6 +93,11 @@ def plural(count: int, one: str, many: str, locale: str = "fr") -> str:
     return (one if singular else many).format(n=number(count, locale))
 
 
+# A code value → the reader's word for it (``None``: the word for no value, as an unclassified
+# request's type). The label tables of dsar, datamap and the back-office map kinds to these.
+Words = dict[str | None, str]
+
+
 # --- sentences the service writes in English, as a French or English reader reads them --------
 
 Converter = Callable[[str, str], str]  # (captured text, locale) -> the reader's words

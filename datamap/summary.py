@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
 from flask import render_template
@@ -52,7 +52,7 @@ class Block:
     rows: list[list[Node]]
     count: int
     file: str
-    about: dict[str, Any]
+    about: Mapping[str, Any]
     keep_months: int | None
     links: list[str | None] = dataclasses.field(default_factory=list)  # a listed file's place in the ZIP
 
@@ -179,7 +179,7 @@ def _title(section: dict[str, Any], lang: str) -> str:
     return about.get("purpose") or _humanise(section["table"] or section["store"])
 
 
-def _about(section: dict[str, Any], lang: str) -> dict[str, Any]:
+def _about(section: dict[str, Any], lang: str) -> Mapping[str, Any]:
     if section["store"] == BUILTIN_STORE and section["table"] in wording.TABLES \
             and section["table"] not in ("account_preferences", "preference_changes"):
         return wording.BUILTIN_ABOUT[lang]

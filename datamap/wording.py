@@ -4,6 +4,8 @@ French and English. The portal's own tables take their words from the data map (
 ``columns``)."""
 from __future__ import annotations
 
+from typing import TypedDict
+
 from consent_service import i18n
 
 from .mapping import BUILTIN_STORE
@@ -82,15 +84,26 @@ def store_label(store: str, lang: str) -> str | None:
     return BUILTIN_STORE_LABEL[lang] if store == BUILTIN_STORE else None
 
 
-CONSENT_ACTIONS = {
+CONSENT_ACTIONS: dict[str, i18n.Words] = {
     "fr": {"accept_all": "tout accepté", "refuse_all": "tout refusé", "custom": "choix personnalisé",
            "continue": "poursuite de la navigation", "withdraw": "consentement retiré"},
     "en": {"accept_all": "accepted all", "refuse_all": "refused all", "custom": "custom choice",
            "continue": "kept browsing", "withdraw": "consent withdrawn"},
 }
 
+
+class BuiltinAbout(TypedDict):
+    """The service's own Article 15 information, in one language (``datamap.mapping.About``'s keys)."""
+
+    purpose: str
+    lawful_basis: str
+    recipients: list[str]
+    retention_period: str
+    source: str
+
+
 # What the service keeps about you, for Article 15 (the portal's tables say it in their ``about``).
-BUILTIN_ABOUT = {
+BUILTIN_ABOUT: dict[str, BuiltinAbout] = {
     "fr": {"purpose": "Prouver vos choix sur les cookies (exigé par la CNIL) et traiter vos demandes sur vos données",
            "lawful_basis": "Obligation légale (RGPD art. 7(1) : preuve du consentement ; art. 12 à 22 : vos droits)",
            "recipients": ["Le délégué à la protection des données du bailleur"],

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from typing import Literal
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_limiter.errors import RateLimitExceeded
@@ -217,7 +218,8 @@ def rights_submit(site):
     return _answer(html)
 
 
-def _message_page(title: str, text: str, status: int) -> Response:
+def _message_page(title: Literal["missing_title", "too_many_title"], text: Literal["missing", "too_many"],
+                  status: int) -> Response:
     lang = _lang()
     html = render_template("dsar/rights_message.html", lang=lang, t=FORM[lang], title=FORM[lang][title],
                            text=FORM[lang][text], dpo_email=current_app.config["DPO_EMAIL"])

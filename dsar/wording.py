@@ -3,7 +3,10 @@
 rejection grounds and timeline events, and the public rights form."""
 from __future__ import annotations
 
+from typing import TypedDict
+
 from consent_service import i18n
+from consent_service.i18n import Words
 
 RIGHTS = {
     "fr": {
@@ -33,7 +36,7 @@ RIGHTS = {
 }
 
 # The code values of requests, as a DPO or a tenant reads them.
-LABELS = {
+LABELS: dict[str, dict[str, Words]] = {
     "fr": {
         "type": {"access": "accès", "rectification": "rectification", "erasure": "effacement",
                  "restriction": "limitation", "objection": "opposition", "portability": "portabilité",
@@ -87,7 +90,48 @@ def label(kind: str, value: str | None, locale: str = "fr") -> str:
     return table.get(value, "—" if value is None else str(value))
 
 
-FORM = {
+class FormWords(TypedDict):
+    """The public rights form's words in one language (both languages give every key)."""
+
+    title: str
+    error_title: str
+    intro: str
+    required_note: str
+    type: str
+    email: str
+    email_hint: str
+    full_name: str
+    account_id: str
+    account_id_hint: str
+    birth_date: str
+    birth_date_hint: str
+    message: str
+    message_hint: str
+    honeypot: str
+    submit: str
+    other: str
+    summary_h: str
+    other_ways_h: str
+    other_ways: str
+    cookies_link: str
+    errors: dict[str, str]  # one sentence per field, for its error
+    expired: str
+    refused: str
+    too_many_title: str
+    too_many: str
+    missing_title: str
+    missing: str
+    done_title: str
+    reference: str
+    reference_hint: str
+    due: str
+    next_h: str
+    next: list[str]  # what happens next, one paragraph each
+    cnil: str
+    back: str
+
+
+FORM: dict[str, FormWords] = {
     "fr": {
         "title": "Exercer vos droits sur vos données personnelles",
         "error_title": "Erreur : exercer vos droits sur vos données personnelles",
@@ -234,6 +278,11 @@ def _verb(value: str, locale: str) -> str:
     return _STATUS_VERBS["en" if locale == "en" else "fr"].get(value, value)
 
 
+PURGE_STATUSES: dict[str, Words] = {
+    "fr": {"pending": "en attente", "running": "en cours", "done": "terminée", "failed": "échec"},
+    "en": {"pending": "pending", "running": "running", "done": "done", "failed": "failed"},
+}
+
 # The timeline's notes the service writes itself (a note the DPO typed is shown as typed).
 NOTES = i18n.Catalog()
 NOTES.add(r"Received via (?P<channel>\w+)\.", "Reçue par {channel}.", "Received by {channel}.",
@@ -289,11 +338,6 @@ _ANOTHER_WAY = (r" Verify the subject's identity another way \(document, in pers
 for _pattern, _french in _UNCONFIRMED.values():
     NOTES.add(_pattern + _ANOTHER_WAY[0], _french + _ANOTHER_WAY[1])
     NOTES.add(_pattern, _french)
-
-PURGE_STATUSES = {
-    "fr": {"pending": "en attente", "running": "en cours", "done": "terminée", "failed": "échec"},
-    "en": {"pending": "pending", "running": "running", "done": "done", "failed": "failed"},
-}
 
 # Why the workflow refused an action (its Conflict and Invalid messages), for the DPO.
 REFUSALS = i18n.Catalog(i18n.FIELD_ERRORS)

@@ -115,7 +115,7 @@ def intake(body: dict, actor: str):
     try:
         data = schemas.IntakeIn().load(body)
     except ValidationError as err:
-        raise Refused(None, err.messages, 422) from None
+        raise Refused(None, err.normalized_messages(), 422) from None
     note = data.pop("note", None)
     return dsar_intake.open_request(actor=actor, notify_dpo=False, note=note, **data).request
 

@@ -7,13 +7,15 @@ from flask_login import current_user
 from consent_service.errors import Conflict, commit
 from consent_service.extensions import db
 from consent_service.mail import OutboxMessage
+from dsar import register as dsar_register
 from dsar import services as dsar_services
 from dsar.models import REJECTION_GROUNDS, STATUSES, TYPES, VERIFICATION_METHODS
 
 from .. import forms
 from ..services import Refused, cases
 from ..services.audit import audit
-from .base import bp, dpo_required, page_or_404, text
+from ..texts import ADDRESS_CHECKS
+from .base import bp, dpo_required, lang, page_or_404, text
 
 
 @bp.get("/")
@@ -46,7 +48,7 @@ def register():
 @bp.get("/register.csv")
 def register_csv():
     # Every row matching the filters, never a page (nor the API's default limit).
-    body = dsar_services.register_csv(dsar_services.list_requests(**_register_filters(), limit=None))
+    body = dsar_register.register_csv(dsar_services.list_requests(**_register_filters(), limit=None))
     audit(current_user.email, "register_downloaded")
     db.session.commit()
     return Response(body, mimetype="text/csv", headers={
@@ -69,7 +71,7 @@ def _request_page(reference: str, errors: dict | None = None, failed: str | None
         is_open=dsar_services.is_open(found), offered=cases.offered_actions(found), types=TYPES,
         methods=VERIFICATION_METHODS, grounds=REJECTION_GROUNDS, rows=range(forms.CHANGE_ROWS),
         errors=errors or {}, failed=failed, values=values or {}, can_act=current_user.can_act,
-        can_read_mail=current_user.can_act), code
+        can_read_mail=current_user.can_act, address_checks=ADDRESS_CHECKS[lang()]), code
 
 
 @bp.get("/requests/<string:reference>")

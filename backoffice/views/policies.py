@@ -28,7 +28,7 @@ def policy(site):
     changes, old, new = None, None, None
     if len(versions) >= 2:
         old = request.args.get("from", type=int, default=versions[-2].version)
-        new = request.args.get("to", type=int, default=latest.version)
+        new = request.args.get("to", type=int, default=versions[-1].version)
         if old in by_number and new in by_number:
             changes = policy_services.diff_policies(by_number[old].document, by_number[new].document)
         else:

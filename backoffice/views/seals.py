@@ -16,7 +16,7 @@ from .base import bp, dpo_required, lang
 
 RECENT = 10
 
-TEXTS = {
+TEXTS: dict[str, dict[str, str]] = {
     "fr": {
         "title": "Sceaux des preuves",
         "intro": ("Toutes les {interval} secondes au plus, les nouvelles preuves de consentement sont scellées "
@@ -28,8 +28,7 @@ TEXTS = {
         "journal": "Journal des sceaux hors base", "journal_on": "activé", "journal_off": "non configuré : rien hors "
                    "de la base ne garde l'empreinte des sceaux",
         "check": "Dernière vérification", "never": "Les preuves n'ont jamais été vérifiées.",
-        "passed": "Réussie", "failed": "Échec", "seals_n": ("{n} sceau", "{n} sceaux"),
-        "records_n": ("{n} preuve", "{n} preuves"), "checked": "{seals} et {records} vérifiés",
+        "passed": "Réussie", "failed": "Échec", "checked": "{seals} et {records} vérifiés",
         "finished": "terminée le {when}", "problem": "Premier écart",
         "queued": "Vérification demandée le {when} : le traitement de fond va la lancer.",
         "running": "Vérification en cours depuis le {when}.", "refresh": "Actualiser la page",
@@ -46,14 +45,19 @@ TEXTS = {
         "journal": "Seal journal outside the database", "journal_on": "on",
         "journal_off": "not set: nothing outside the database keeps the seals' hashes",
         "check": "Last verification", "never": "The proofs have never been verified.",
-        "passed": "Passed", "failed": "Failed", "seals_n": ("{n} seal", "{n} seals"),
-        "records_n": ("{n} proof", "{n} proofs"), "checked": "{seals} and {records} verified",
+        "passed": "Passed", "failed": "Failed", "checked": "{seals} and {records} verified",
         "finished": "finished {when}", "problem": "First mismatch",
         "queued": "Verification asked {when}: the worker will run it.",
         "running": "Verification running since {when}.", "refresh": "Refresh the page",
         "verify": "Verify the proofs", "verify_hint": "Recomputes every seal and every sealed proof.",
         "recent": "Recent seals",
     },
+}
+
+# The counts in the last verification's line: (one, many), for ``i18n.plural``.
+PLURALS: dict[str, dict[str, tuple[str, str]]] = {
+    "fr": {"seals": ("{n} sceau", "{n} sceaux"), "records": ("{n} preuve", "{n} preuves")},
+    "en": {"seals": ("{n} seal", "{n} seals"), "records": ("{n} proof", "{n} proofs")},
 }
 
 
@@ -67,9 +71,10 @@ def seals():
     recent = seal_services.recent_seals(RECENT)
     checked = None
     if finished is not None:
-        words = TEXTS[language]
-        checked = words["checked"].format(seals=i18n.plural(finished.seals, *words["seals_n"], locale=language),
-                                          records=i18n.plural(finished.records, *words["records_n"], locale=language))
+        counts = PLURALS[language]
+        checked = TEXTS[language]["checked"].format(
+            seals=i18n.plural(finished.seals, *counts["seals"], locale=language),
+            records=i18n.plural(finished.records, *counts["records"], locale=language))
     return render_template("backoffice/seals.html", s=TEXTS[language], latest=recent[0] if recent else None,
                            recent=recent, finished=finished, waiting=waiting, problem=problem, checked=checked,
                            interval=current_app.config["SEAL_INTERVAL_SECONDS"],
