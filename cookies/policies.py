@@ -17,9 +17,11 @@ from consent_service.extensions import db
 
 from . import consent_mode
 from .models import Policy, Site
+from .schemas import PolicyOut
 from .texts import DEFAULT_TEXTS
 
 CNIL_GOOD_PRACTICE_MONTHS = 6
+POLICY_OUT = PolicyOut()
 
 
 def canonical_json(value) -> str:
@@ -113,11 +115,6 @@ def latest_policy(site: Site) -> Policy:
     return policy
 
 
-def policy_json(site_key: str, policy: Policy) -> dict:
-    return {"site": site_key, "version": policy.version, "published_at": clock.rfc3339(policy.published_at),
-            **policy.document}
-
-
 @dataclasses.dataclass(frozen=True)
 class CurrentPolicy:
     """What the hot paths need about a site's current policy, read once and cached briefly."""
@@ -172,7 +169,7 @@ def current_policy(site_key: str) -> CurrentPolicy:
     ttl = current_app.config["POLICY_CACHE_SECONDS"]
     site = get_site(site_key)
     policy = latest_policy(site)
-    payload = policy_json(site.key, policy)
+    payload = POLICY_OUT.dump(policy)  # once per POLICY_CACHE_SECONDS: the hot path sends these bytes
     document = policy.document
     fresh = CurrentPolicy(
         site_key=site.key,

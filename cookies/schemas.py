@@ -155,15 +155,17 @@ class PolicyIn(Schema):
 
 
 class PolicyOut(Schema):
-    site = fields.String()
+    """A published policy version, dumped from the model: its site, number and time, then its document."""
+
+    site = fields.String(attribute="site.key")
     version = fields.Integer()
-    published_at = fields.String()
-    categories = fields.List(fields.Dict())
-    cookies = fields.List(fields.Dict())
-    accept_validity_months = fields.Integer()
-    refuse_validity_months = fields.Integer()
-    implied_consent_on_continue = fields.Boolean()
-    texts = fields.Dict()
+    published_at = Rfc3339()
+    categories = fields.List(fields.Dict(), attribute="document.categories")
+    cookies = fields.List(fields.Dict(), attribute="document.cookies")
+    accept_validity_months = fields.Integer(attribute="document.accept_validity_months")
+    refuse_validity_months = fields.Integer(attribute="document.refuse_validity_months")
+    implied_consent_on_continue = fields.Boolean(attribute="document.implied_consent_on_continue")
+    texts = fields.Dict(attribute="document.texts")
 
 
 class Finding(Schema):
@@ -251,14 +253,16 @@ class ConsentStateOut(Schema):
 
 
 class ProofOut(Schema):
+    """The proof of one decision, dumped from its record."""
+
     consent_id = fields.String()
     site = fields.String()
     policy_version = fields.Integer()
     texts_hash = fields.String()
     action = fields.String()
     categories = fields.Dict(keys=fields.String(), values=fields.Boolean())
-    recorded_at = fields.String()
-    valid_until = fields.String()
+    recorded_at = Rfc3339()
+    valid_until = Rfc3339()
     visitor_id = fields.String()
     ip = fields.String(allow_none=True)
     user_agent = fields.String(allow_none=True)

@@ -211,12 +211,3 @@ def link_visitor(account_id: str, visitor_id: str) -> None:
     except IntegrityError:
         pass  # linked by a concurrent call: the same outcome
 
-
-def proof_json(record: ConsentRecord) -> dict:
-    return {
-        "consent_id": record.consent_id, "site": record.site, "policy_version": record.policy_version,
-        "texts_hash": record.texts_hash, "action": record.action, "categories": record.categories,
-        "recorded_at": clock.rfc3339(record.recorded_at), "valid_until": clock.rfc3339(record.valid_until),
-        "visitor_id": record.visitor_id, "ip": record.ip, "user_agent": record.user_agent, "page": record.page,
-        "gpc": record.gpc, "locale": record.locale, "banner_hash": record.banner_hash,
-    }

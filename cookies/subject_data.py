@@ -16,9 +16,10 @@ from proofs import erasures
 
 from . import partitions
 from .models import ConsentRecord, VisitorLink
-from .services import proof_json
+from .schemas import ProofOut
 
 CHUNK = 500
+PROOF_OUT = ProofOut()
 RECHECKS = 3
 
 
@@ -85,7 +86,7 @@ def _records(account_id: str) -> Iterator[dict]:
     query = (select(ConsentRecord).where(ConsentRecord.visitor_id.in_(visitors))
              .order_by(ConsentRecord.recorded_at, ConsentRecord.consent_id))
     for record in db.session.execute(query.execution_options(yield_per=CHUNK)).scalars():
-        yield proof_json(record)
+        yield PROOF_OUT.dump(record)
 
 
 def visitors_of(account_ids: Iterable[str] | Select[Any]) -> list[tuple[str, str]]:

@@ -76,7 +76,7 @@ def publish_policy(data, site):
     found = policies.get_site(site)
     policy = policies.publish_policy(found, data)
     db.session.commit()
-    return policies.policy_json(found.key, policy)
+    return policy
 
 
 @sites_blp.route("/<string:site>/policy", methods=["GET"])
@@ -96,9 +96,7 @@ def current_policy(site):
 @sites_blp.response(200, schemas.PolicyOut)
 def policy_version(site, version):
     """Any published version, current or past."""
-    found = policies.get_site(site)
-    policy = policies.get_policy_version(found, version)
-    return policies.policy_json(found.key, policy)
+    return policies.get_policy_version(policies.get_site(site), version)
 
 
 @sites_blp.route("/<string:site>/policy/lint", methods=["GET"])
@@ -153,7 +151,7 @@ def consent_state(site):
 def get_proof(consent_id):
     """The proof of one decision: for a ``consents:read`` key or the holder of that consent's cookie."""
     require_proof_reader(consent_id)
-    return services.proof_json(services.get_proof(consent_id))
+    return services.get_proof(consent_id)
 
 
 def require_proof_reader(consent_id: str) -> None:
@@ -176,8 +174,7 @@ def _holds_consent_cookie(consent_id: str) -> bool:
 @consent_blp.response(200, schemas.ProofList)
 def consent_history(query):
     """A subject's decisions (by visitor or by account), newest first."""
-    records = services.history(**query)
-    return {"items": [services.proof_json(r) for r in records]}
+    return {"items": services.history(**query)}
 
 
 @consent_blp.route("/accounts/<string:account_id>/visitors", methods=["POST"])
