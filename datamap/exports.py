@@ -21,7 +21,7 @@ from itsdangerous import SignatureExpired
 from consent_service import clock, tokens
 from consent_service.extensions import db
 from cookies import subject_data
-from dsar.services import subject_requests
+from dsar.register import subject_requests
 from preferences import subject_data as preference_data
 
 from . import connectors, export_store, summary

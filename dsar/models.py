@@ -4,9 +4,10 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, event
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from consent_service.extensions import Model
+from consent_service.mail import OutboxMessage
 from consent_service.types import UTCDateTime
 
 TYPES = ("access", "rectification", "erasure", "restriction", "objection", "portability")
@@ -80,6 +81,10 @@ class DsarRequest(Model):
 
     events: Mapped[list[DsarEvent]] = relationship(
         back_populates="request", order_by="[DsarEvent.at, DsarEvent.id]", cascade="save-update, merge")
+    # The e-mails sent about the request (the outbox names it in ``ref``), oldest first; read only.
+    mails: Mapped[list[OutboxMessage]] = relationship(
+        primaryjoin=lambda: DsarRequest.reference == foreign(OutboxMessage.ref), order_by=lambda: OutboxMessage.id,
+        viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
 

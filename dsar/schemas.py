@@ -10,6 +10,7 @@ from consent_service.fields import ACCOUNT_ID_PATTERN, CleanString, Rfc3339, acc
 from consent_service.openapi_rules import date_pattern
 
 from .models import CHANNELS, LOCALES, REJECTION_GROUNDS, STATUSES, TYPES, VERIFICATION_METHODS
+from .services import is_overdue
 
 
 class EmailAddress(fields.Email):
@@ -78,11 +79,14 @@ class IntakeIn(Schema):
 
 
 class Accepted(Schema):
+    """The public form's answer, dumped from the request. Its status is always the same, so the
+    answer never says whether the identity check already verified the subject."""
+
     reference = fields.String()
-    status = fields.String()
-    received_at = fields.String()
-    due_on = fields.String()
-    due_at = fields.String()
+    status = fields.Constant("awaiting_verification", metadata={"type": "string", "enum": ["awaiting_verification"]})
+    received_at = Rfc3339()
+    due_on = fields.Date()
+    due_at = Rfc3339()
 
 
 class InboundAccepted(Schema):
@@ -90,7 +94,7 @@ class InboundAccepted(Schema):
 
 
 class Event(Schema):
-    at = fields.String()
+    at = Rfc3339()
     kind = fields.String()
     actor = fields.String()
     from_status = fields.String(allow_none=True)
@@ -104,8 +108,8 @@ class Mail(Schema):
     status = fields.String()
     attempts = fields.Integer()
     last_error = fields.String(allow_none=True)
-    created_at = fields.String()
-    sent_at = fields.String(allow_none=True)
+    created_at = Rfc3339()
+    sent_at = Rfc3339(allow_none=True)
 
 
 class OutboxItem(Mail):
@@ -113,8 +117,6 @@ class OutboxItem(Mail):
 
     to = fields.String()
     ref = fields.String(allow_none=True)
-    created_at = Rfc3339()
-    sent_at = Rfc3339(allow_none=True)
 
 
 class OutboxList(Schema):
@@ -127,31 +129,35 @@ class OutboxQuery(Schema):
 
 
 class RequestOut(Schema):
+    """A request in the register, dumped from the model."""
+
     reference = fields.String()
     type = fields.String(allow_none=True)
     status = fields.String()
     channel = fields.String()
-    received_at = fields.String()
-    due_on = fields.String()
-    due_at = fields.String()
+    received_at = Rfc3339()
+    due_on = fields.Date()
+    due_at = Rfc3339()
     extended = fields.Boolean()
-    overdue = fields.Boolean()
+    overdue = fields.Function(is_overdue, metadata={"type": "boolean"})
 
 
 class RequestDetail(RequestOut):
+    """One request with its subject, its outcome, its timeline (oldest first) and its e-mails."""
+
     email = fields.String(allow_none=True)
     full_name = fields.String(allow_none=True)
     account_id = fields.String(allow_none=True)
     locale = fields.String()
     message = fields.String(allow_none=True)
     verification_method = fields.String(allow_none=True)
-    verified_at = fields.String(allow_none=True)
+    verified_at = Rfc3339(allow_none=True)
     extension_reason = fields.String(allow_none=True)
     rejection_ground = fields.String(allow_none=True)
     outcome = fields.String(allow_none=True)
     export_url = fields.String(allow_none=True)
     purge_id = fields.String(allow_none=True)
-    closed_at = fields.String(allow_none=True)
+    closed_at = Rfc3339(allow_none=True)
     events = fields.List(fields.Nested(Event))
     mails = fields.List(fields.Nested(Mail))
 

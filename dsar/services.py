@@ -1,19 +1,15 @@
-"""The rules shared by every part of a request's life: lookup, timeline, JSON, the register.
+"""The rules shared by every part of a request's life: lookup, timeline, the register's queries.
 
 Services flush, never commit; they raise :mod:`consent_service.errors` exceptions.
 """
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import secrets
-from typing import Any
 
 from consent_service import clock
 from consent_service.errors import NotFound
 from consent_service.extensions import db
-from consent_service.mail import OutboxMessage
 
 from .models import OPEN_STATUSES, DsarEvent, DsarRequest
 
@@ -100,77 +96,3 @@ def count_requests(**filters) -> int:
     """How many requests match the filters of :func:`list_requests`."""
     return db.session.execute(db.select(db.func.count()).select_from(DsarRequest)
                               .where(*_matching(**filters))).scalar_one()
-
-
-def event_json(event: DsarEvent) -> dict:
-    return {"at": clock.rfc3339(event.at), "kind": event.kind, "actor": event.actor,
-            "from_status": event.from_status, "to_status": event.to_status, "note": event.note}
-
-
-def request_json(dsar_request: DsarRequest, *, detail: bool = False) -> dict:
-    """The contract's JSON for a request; the detail adds the subject, the outcome, the
-    timeline (oldest first) and the e-mails sent about it."""
-    body: dict[str, Any] = {
-        "reference": dsar_request.reference, "type": dsar_request.type, "status": dsar_request.status,
-        "channel": dsar_request.channel, "received_at": clock.rfc3339(dsar_request.received_at),
-        "due_on": dsar_request.due_on.isoformat(), "due_at": clock.rfc3339(dsar_request.due_at),
-        "extended": dsar_request.extended, "overdue": is_overdue(dsar_request),
-    }
-    if not detail:
-        return body
-    mails = db.session.execute(db.select(OutboxMessage).where(OutboxMessage.ref == dsar_request.reference)
-                               .order_by(OutboxMessage.id)).scalars()
-    body.update({
-        "email": dsar_request.email, "full_name": dsar_request.full_name, "account_id": dsar_request.account_id,
-        "locale": dsar_request.locale, "message": dsar_request.message,
-        "verification_method": dsar_request.verification_method,
-        "verified_at": clock.rfc3339(dsar_request.verified_at),
-        "extension_reason": dsar_request.extension_reason, "rejection_ground": dsar_request.rejection_ground,
-        "outcome": dsar_request.outcome, "export_url": dsar_request.export_url, "purge_id": dsar_request.purge_id,
-        "closed_at": clock.rfc3339(dsar_request.closed_at),
-        "events": [event_json(e) for e in dsar_request.events],
-        "mails": [{"id": m.id, "subject": m.subject, "status": m.status, "attempts": m.attempts,
-                   "last_error": m.last_error, "created_at": clock.rfc3339(m.created_at),
-                   "sent_at": clock.rfc3339(m.sent_at)} for m in mails],
-    })
-    return body
-
-
-REGISTER_COLUMNS = ("reference", "type", "status", "channel", "received_at", "due_on", "due_at", "extended",
-                    "overdue", "verification_method", "verified_at", "rejection_ground", "closed_at",
-                    "full_name", "email", "account_id")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    """A CSV cell a spreadsheet will not run: text starting like a formula gets a leading '."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def register_csv(requests: list[DsarRequest]) -> str:
-    """The register of requests for the DPO (CSV, one line per request, newest first)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(REGISTER_COLUMNS)
-    for r in requests:
-        row = request_json(r)
-        row.update({"verification_method": r.verification_method, "verified_at": clock.rfc3339(r.verified_at),
-                    "rejection_ground": r.rejection_ground, "closed_at": clock.rfc3339(r.closed_at),
-                    "full_name": r.full_name, "email": r.email, "account_id": r.account_id})
-        writer.writerow([_cell(row[column]) for column in REGISTER_COLUMNS])
-    return out.getvalue()
-
-
-def subject_requests(account_id: str) -> list[dict]:
-    """The subject's own requests with their timelines, for an access or portability export."""
-    found = db.session.execute(db.select(DsarRequest).where(DsarRequest.account_id == account_id)
-                               .order_by(DsarRequest.received_at)).scalars()
-    keep = ("reference", "type", "status", "channel", "received_at", "due_on", "due_at", "extended",
-            "email", "full_name", "account_id", "locale", "message", "verification_method", "verified_at",
-            "extension_reason", "rejection_ground", "outcome", "closed_at", "events")
-    return [{key: value for key, value in request_json(r, detail=True).items() if key in keep} for r in found]

@@ -4,12 +4,13 @@ from __future__ import annotations
 from flask import Response, g, request
 from flask_smorest import Blueprint
 
-from consent_service import apikeys, clock, mail
+from consent_service import apikeys, mail
 from consent_service.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, commit
 from consent_service.extensions import db
 from consent_service.ratelimit import shared_limit_from_config
 
-from . import actions, inbound_email, intake, rights_form, schemas, services
+from . import actions, inbound_email, intake, register, rights_form, schemas, services
+from .models import DsarRequest
 from .rights_form import ADDRESS_SCOPE, EMAIL_SCOPE
 from .services import SYSTEM
 
@@ -50,11 +51,11 @@ def _actor() -> str:
     return g.get("api_key_name") or SYSTEM
 
 
-def _act(action: str, reference: str, data: dict) -> dict:
+def _act(action: str, reference: str, data: dict) -> DsarRequest:
     """Run one of the DPO's actions, commit it with its queued e-mail, answer the detail."""
     dsar_request = actions.perform(action, reference, data, _actor())
     commit()
-    return services.request_json(dsar_request, detail=True)
+    return dsar_request
 
 
 # --- the subject's form --------------------------------------------------------------------------
@@ -70,9 +71,7 @@ def submit_request(data):
     account exists: it is the same whatever the account id and birth date."""
     result = intake.submit_form(**data)
     commit()
-    r = result.request
-    return {"reference": r.reference, "status": "awaiting_verification", "received_at": clock.rfc3339(r.received_at),
-            "due_on": r.due_on.isoformat(), "due_at": clock.rfc3339(r.due_at)}
+    return result.request
 
 
 @blp.route("/requests/intake", methods=["POST"])
@@ -84,7 +83,7 @@ def intake_request(data):
     note = data.pop("note", None)
     result = intake.open_request(actor=_actor(), notify_dpo=False, note=note, **data)
     commit()
-    return services.request_json(result.request, detail=True)
+    return result.request
 
 
 @blp.route("/inbound-email", methods=["POST"])
@@ -111,7 +110,7 @@ def inbound_email_view():
                                  full_name=parsed.display_name, message=message, locale=parsed.locale,
                                  acknowledge=not parsed.automatic, note=note)
     commit()
-    return {"reference": result.request.reference}
+    return result.request
 
 
 # --- the DPO's register -----------------------------------------------------------------------
@@ -123,7 +122,7 @@ def inbound_email_view():
 @blp.response(200, schemas.RequestList)
 def list_requests(query):
     """Requests, newest first; ``overdue=true`` keeps the open ones past their deadline."""
-    return {"items": [services.request_json(r) for r in services.list_requests(**query)]}
+    return {"items": services.list_requests(**query)}
 
 
 @blp.route("/requests.csv", methods=["GET"])
@@ -132,7 +131,7 @@ def list_requests(query):
 @blp.response(200, content_type="text/csv", description="The register of requests (CSV, UTF-8).")
 def register_csv(query):
     """The register of requests for the DPO (CSV; cells that could run as formulas are quoted)."""
-    body = services.register_csv(services.list_requests(**query))
+    body = register.register_csv(services.list_requests(**query))
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": 'attachment; filename="dsar-register.csv"', "Cache-Control": "no-store"})
 
@@ -142,7 +141,7 @@ def register_csv(query):
 @blp.response(200, schemas.RequestDetail)
 def get_request(reference):
     """One request with its timeline (oldest first) and its e-mails."""
-    return services.request_json(services.get_request(reference), detail=True)
+    return services.get_request(reference)
 
 
 @blp.route("/requests/<string:reference>", methods=["PATCH"])
