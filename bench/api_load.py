@@ -60,6 +60,7 @@ class Scenario:
     bodies: list = dataclasses.field(default_factory=list)
     ceiling: str | None = None  # key of the scenario it is compared with
     target: float | None = None
+    also: str | None = None  # key of a second scenario it is compared with, in a note
     table: str | None = None  # rows counted before/after (writes)
 
 
@@ -75,6 +76,7 @@ class Result:
     rows_added: int | None = None
     ratio: float | None = None
     round_ratios: list = dataclasses.field(default_factory=list)
+    also_ratios: list = dataclasses.field(default_factory=list)
     cpu_ms: float = 0.0
     cpu_ratio: float | None = None
     all_committed: bool = True

@@ -22,6 +22,8 @@ def summarise(runs: dict[str, list[Result]], scenarios: list[Scenario]) -> dict[
             result.ratio = ratios[len(ratios) // 2] if ratios else 0.0
             cpu_ratios = sorted(c.cpu_ms / r.cpu_ms for r, c in zip(found, runs[s.ceiling], strict=False) if r.cpu_ms)
             result.cpu_ratio = cpu_ratios[len(cpu_ratios) // 2] if cpu_ratios else None
+        if s.also:
+            result.also_ratios = [r.rps / c.rps for r, c in zip(found, runs[s.also], strict=False) if c.rps]
         result.cpu_ms = sorted(r.cpu_ms for r in found)[len(found) // 2]
         result.statuses, result.errors = {}, {}
         for r in found:
@@ -67,6 +69,12 @@ def render(results: dict[str, Result], args, context: dict) -> str:
             f"{r.scenario.label} " + ", ".join(f"{x:.2f}" for x in r.round_ratios)
             for r in results.values() if r.scenario.target is not None) + ".")
     for result in results.values():
+        if result.scenario.also and result.also_ratios:
+            also = results[result.scenario.also]
+            ratios = sorted(result.also_ratios)
+            notes.append(f"- {result.scenario.label} against the {also.scenario.label[0].lower()}"
+                         f"{also.scenario.label[1:]}: {ratios[len(ratios) // 2]:.2f}× (rounds "
+                         + ", ".join(f"{x:.2f}" for x in result.also_ratios) + ").")
         if result.rows_added is not None:
             extra = result.rows_added - result.expected_count
             notes.append(f"- {result.scenario.label}: {result.expected_count:,} × 201 reported by wrk, "
@@ -81,7 +89,7 @@ def render(results: dict[str, Result], args, context: dict) -> str:
         f"Measured {context['when']} on {context['cpus']} CPU(s), {context['python']}, PostgreSQL "
         f"{context['pg']} on 127.0.0.1 (synchronous_commit={context['sync']}, fsync={context['fsync']}). "
         f"gunicorn: {args.workers} workers, worker_class={context['worker_class']}, threads={context['threads']} "
-        f"(gunicorn.conf.py, the same for the service and both ceilings). Load: wrk, {args.connections} "
+        f"(gunicorn.conf.py, the same for the service and the ceilings). Load: wrk, {args.connections} "
         f"connections, {args.threads} threads, {args.warmup:g} s warm-up then {args.duration:g} s per scenario"
         + (f"; {args.rounds} interleaved rounds: median run, median of same-round ratios, 201s and rows "
            "summed" if args.rounds > 1 else "")

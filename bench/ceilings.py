@@ -1,9 +1,12 @@
-"""The two ceilings bench/consent_api.py measures the service against, under the same gunicorn.
+"""The ceilings bench/consent_api.py measures the service against, under the same gunicorn.
 
 - ``bare()``: a Flask app that answers 204 to anything: the framework's ceiling.
 - ``durable_insert()``: the smallest durable write a Flask app can make: one SQLAlchemy Core
   INSERT and COMMIT per request (synchronous_commit stays on) into ``bench_ceiling``, a table
   the driver creates ``LIKE consent_records INCLUDING ALL`` (same width, same indexes).
+- ``durable_insert(autocommit=True)``: the same row as one statement in autocommit, which
+  PostgreSQL commits (durably) before it answers: one round trip instead of three, as the
+  service's proof writer does (cookies/group_commit.py). Shown beside, for comparison.
 """
 from __future__ import annotations
 
@@ -28,10 +31,10 @@ def bare() -> Flask:
     return app
 
 
-def durable_insert() -> Flask:
+def durable_insert(autocommit: bool = False) -> Flask:
     app = Flask("bench_insert")
     url = os.environ["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(url, **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}))
     metadata = sa.MetaData()
     table = sa.Table(
         CEILING_TABLE, metadata,
@@ -60,7 +63,7 @@ def durable_insert() -> Flask:
             return "", 204
         request.get_data()  # the body is read, not parsed: the ceiling does no validation
         now = dt.datetime.now(dt.UTC)
-        with engine.begin() as connection:
+        with engine.begin() as connection:  # in autocommit: no BEGIN, no COMMIT, the INSERT alone
             connection.execute(statement, {
                 "consent_id": uuid.uuid4().hex, "site": "espace-locataire", "policy_version": 1,
                 "texts_hash": texts_hash, "action": "accept_all",

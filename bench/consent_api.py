@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark of the consent API's hot paths against two ceilings measured in the same run.
+"""Benchmark of the consent API's hot paths against ceilings measured in the same run.
 
 Starts, on 127.0.0.1 only, against a scratch PostgreSQL database it creates and drops:
 
@@ -7,9 +7,11 @@ Starts, on 127.0.0.1 only, against a scratch PostgreSQL database it creates and 
    the demo site by ``flask demo``);
 2. a bare Flask app answering 204: the framework's ceiling (``bench/ceilings.py``);
 3. one SQLAlchemy Core INSERT + COMMIT per request into a table shaped like
-   ``consent_records`` (``LIKE … INCLUDING ALL``): the database's ceiling.
+   ``consent_records`` (``LIKE … INCLUDING ALL``): the database's ceiling, the target's baseline;
+4. the same INSERT alone in autocommit (PostgreSQL commits it before answering: one round
+   trip instead of three, as the service's proof writer does): shown beside, for comparison.
 
-All three run with the same ``gunicorn.conf.py`` (and the same ``--workers``). Each scenario
+All four run with the same ``gunicorn.conf.py`` (and the same ``--workers``). Each scenario
 gets the same load from ``wrk`` (``bench/wrk_report.lua``): a warm-up, then a measured run.
 Writes are compared with the minimal durable insert, reads with the bare app. After each
 write scenario the rows in the table are counted and compared with the 201s wrk saw. The
@@ -173,12 +175,15 @@ def main(argv=None) -> int:
         bare = Server("bare Flask", "ceilings:bare()", free_port(), base_env, workdir / "bare.log", str(BENCH))
         insert = Server("durable insert", "ceilings:durable_insert()", free_port(), base_env,
                         workdir / "insert.log", str(BENCH))
-        servers = [app, bare, insert]
+        one = Server("one-statement insert", "ceilings:durable_insert(autocommit=True)", free_port(), base_env,
+                     workdir / "one.log", str(BENCH))
+        servers = [app, bare, insert, one]
         for server in servers:
             server.start(args.workers)
         app.wait_ready("/healthz")
         bare.wait_ready("/")
         insert.wait_ready("/")  # a GET does not write
+        one.wait_ready("/")
 
         cookie = consent_cookies(app)
         etag = policy_etag(app)
@@ -194,8 +199,11 @@ def main(argv=None) -> int:
             Scenario("bare", "Bare Flask app, GET → 204", bare, "GET", "/", 204, BROWSER_HEADERS),
             Scenario("insert", "Minimal durable insert, POST → 201", insert, "POST", "/", 201, POST_HEADERS,
                      POST_BODIES, ceiling="bare", table=CEILING_TABLE),
+            Scenario("insert1", "One-statement durable insert (autocommit), POST → 201", one, "POST", "/", 201,
+                     POST_HEADERS, POST_BODIES, ceiling="bare", table=CEILING_TABLE),
             Scenario("consents", "POST …/consents → 201", app, "POST", f"/v1/sites/{SITE}/consents", 201,
-                     POST_HEADERS, POST_BODIES, ceiling="insert", target=0.9, table="consent_records"),
+                     POST_HEADERS, POST_BODIES, ceiling="insert", target=0.9, table="consent_records",
+                     also="insert1"),
             Scenario("state", "GET …/consent-state → 200", app, "GET", f"/v1/sites/{SITE}/consent-state", 200,
                      {"User-Agent": USER_AGENT, "Cookie": cookie}, ceiling="bare", target=0.85),
             Scenario("policy", "GET …/policy → 200", app, "GET", policy, 200, BROWSER_HEADERS, ceiling="bare"),
@@ -203,7 +211,7 @@ def main(argv=None) -> int:
                      {**BROWSER_HEADERS, "If-None-Match": etag}, ceiling="bare", target=1.0),
         ]
         if args.only:
-            wanted = set(args.only.split(",")) | {"bare", "insert"}
+            wanted = set(args.only.split(",")) | {"bare", "insert", "insert1"}
             scenarios = [s for s in scenarios if s.key in wanted]
         print(f"running {len(scenarios)} scenarios ({args.warmup:g} s warm-up + {args.duration:g} s each) …",
               flush=True)

@@ -24,4 +24,6 @@ def init_app(app: Flask) -> None:
     hot.install(app)
     register_demo_loader(app, "cookies", demo.load_demo_site)
     register_job(app, "proof_partitions", partitions.ensure_months, every=dt.timedelta(hours=1))
-    app.extensions["proof_writer"] = GroupCommit(lambda: db.engine.begin())
+    # Each batch of proofs is one INSERT in autocommit: committed (durably) when it returns.
+    app.extensions["proof_writer"] = GroupCommit(
+        lambda: db.engine.connect().execution_options(isolation_level="AUTOCOMMIT"))

@@ -27,12 +27,16 @@ class FakeDatabase:
     @contextlib.contextmanager
     def begin(self):
         rows = []
-        connection = type("Connection", (), {"execute": lambda _self, statement, values: rows.append(values)})()
-        yield connection
+        def execute(_self, statement, values=None):
+            # A batch is one statement: its rows are in its VALUES (no executemany).
+            rows.append([values] if values is not None else [dict(row) for row in statement._multi_values[0]])
+
+        yield type("Connection", (), {"execute": execute})()
         time.sleep(self.delay)
         if self.fail:
             raise RuntimeError("database down")
-        self.committed.append(rows[0] if isinstance(rows[0], list) else [rows[0]])
+        assert len(rows) == 1  # one statement per batch
+        self.committed.append(rows[0])
 
 
 def _run_threads(writer, count):
@@ -109,6 +113,29 @@ def test_proofs_written_together_are_all_in_the_database(app):
     assert errors == []
     found = set(db.session.execute(sa.select(ConsentRecord.consent_id)).scalars())
     assert found == set(ids) and writer.batches <= len(ids)
+
+
+def _proof(consent_id, now):
+    return dict(consent_id=consent_id, site="s", policy_version=1, texts_hash="0" * 64, action="accept_all",
+                categories={}, recorded_at=now, valid_until=now, visitor_id="v" * 32, ip=None, user_agent=None,
+                page=None, gpc=False, locale="fr")
+
+
+def test_the_apps_writer_commits_each_row_before_it_returns_and_a_batch_whole_or_not_at_all(app):
+    """The app writes in autocommit: what execute returned for is visible to another
+    connection at once; a batch is one statement, so a bad row leaves none of it."""
+    writer = GroupCommit(app.extensions["proof_writer"]._begin)
+    now = dt.datetime(2027, 1, 31, 9, tzinfo=dt.UTC)
+    first = uuid.uuid4().hex
+    writer.execute(INSERT, _proof(first, now))
+    with db.engine.connect() as other:
+        assert other.execute(sa.select(ConsentRecord.consent_id).where(ConsentRecord.consent_id == first)).all()
+    fresh = [uuid.uuid4().hex for _ in range(3)]
+    batch = [type("Entry", (), {"values": _proof(c, now), "error": None})() for c in [*fresh, first]]  # first again
+    writer._write(INSERT, batch)  # as execute does with rows queued together
+    assert all(entry.error is not None for entry in batch)
+    with db.engine.connect() as other:
+        assert not other.execute(sa.select(ConsentRecord.consent_id).where(ConsentRecord.consent_id.in_(fresh))).all()
 
 
 @pytest.mark.parametrize("count", [1, 5])
