@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, missing, pre_dump, validate
 
+from consent_service.fields import Rfc3339
 from consent_service.openapi_rules import date_pattern
+
+from . import receipts
 
 RFC3339 = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -33,20 +36,36 @@ class ProcessingOut(Schema):
 
 
 class ReceiptStore(Schema):
+    """A receipt's line: a purge step, or one table the builtin step counted (datamap/receipts.py)."""
+
     store = fields.String()
-    table = fields.String(allow_none=True)
+    table = fields.String(allow_none=True, attribute="table_name")
     action = fields.String()
     rows = fields.Integer()
-    legal_basis = fields.String(allow_none=True)
+    legal_basis = fields.Method("_legal_basis", allow_none=True, metadata={
+        "type": "string", "description": "Given for a retained store only."})
     status = fields.String()
-    attempts = fields.Integer()
+    attempts = fields.Method("_attempts", metadata={"type": "integer", "description": "Until the step is done."})
+
+    @pre_dump(pass_collection=True)
+    def _lines(self, steps, many, **kwargs):
+        return list(receipts.lines(steps))
+
+    def _legal_basis(self, line) -> str | None:
+        return line.legal_basis if line.action == "retain" else None
+
+    def _attempts(self, line) -> int | object:
+        return missing if line.status == "done" or line.attempts is None else line.attempts
 
 
 class Receipt(Schema):
+    """The receipt of a purge, dumped from the model."""
+
     purge_id = fields.String()
     trigger = fields.String()
     status = fields.String()
-    subject = fields.String(allow_none=True, metadata={"description": "HMAC-SHA256 of the account id (keyed)."})
-    stores = fields.List(fields.Nested(ReceiptStore))
-    requested_at = fields.String()
-    finished_at = fields.String(allow_none=True)
+    subject = fields.String(attribute="subject_hash", allow_none=True,
+                            metadata={"description": "HMAC-SHA256 of the account id (keyed)."})
+    stores = fields.Nested(ReceiptStore, many=True, attribute="steps")
+    requested_at = Rfc3339()
+    finished_at = Rfc3339(allow_none=True)

@@ -30,7 +30,7 @@ def delete_account(account_id):
     _valid_account(account_id)
     purge = engine.start_purge(account_id, "account_deleted")
     db.session.commit()
-    return {"purge_id": purge.purge_id, "status": purge.status}
+    return purge
 
 
 @accounts_blp.route("/<string:account_id>/lease", methods=["PUT"])
@@ -62,7 +62,7 @@ def receipt(purge_id):
     purge = receipts.get_purge(purge_id)
     if purge is None:
         raise NotFound("No such purge.")
-    return receipts.receipt(purge)
+    return purge
 
 
 def _link_page(state: str, status: int):

@@ -4,9 +4,12 @@ from __future__ import annotations
 from consent_service.extensions import db
 from datamap import receipts
 from datamap.models import Purge
+from datamap.schemas import Receipt
 
 from .. import paging
 from . import OPAQUE_ID
+
+RECEIPT = Receipt()
 
 
 def purges(limit: int = 200, offset: int = 0) -> list:
@@ -25,4 +28,4 @@ def purge_receipt(purge_id: str) -> dict | None:
     if not OPAQUE_ID.match(purge_id or ""):
         return None
     purge = receipts.get_purge(purge_id)
-    return receipts.receipt(purge) if purge is not None else None
+    return RECEIPT.dump(purge) if purge is not None else None
