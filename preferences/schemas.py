@@ -5,7 +5,7 @@ import datetime as dt
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from consent_service.fields import CleanString, StrictBoolean
+from consent_service.fields import CleanString, Rfc3339, StrictBoolean
 from consent_service.openapi_rules import date_pattern
 
 from .catalogue import MAX_THEMES
@@ -70,8 +70,10 @@ class PreferencesOut(Schema):
 
 
 class ChangeOut(Schema):
+    """One change of an account's preferences, dumped from the model."""
+
     id = fields.Integer()
-    recorded_at = fields.String(metadata={"format": "date-time"})
+    recorded_at = Rfc3339()
     actor = fields.String(metadata={"enum": ["portal", "dpo", "dsar"]})
     actor_name = fields.String(allow_none=True)
     channel = fields.String(allow_none=True)

@@ -105,12 +105,6 @@ def history(account_id: str, limit: int = 1000, before: int | None = None) -> li
     return list(db.session.execute(query.order_by(PreferenceChange.id.desc()).limit(limit)).scalars())
 
 
-def history_json(change: PreferenceChange) -> dict[str, Any]:
-    return {"id": change.id, "recorded_at": clock.rfc3339(change.recorded_at), "actor": change.actor,
-            "actor_name": change.actor_name, "channel": change.channel, "change": change.change,
-            "asked": change.asked, "before": change.before, "after": change.after, "note": change.note}
-
-
 # --- validation that needs the catalogue or the day ------------------------------------------
 
 

@@ -13,8 +13,10 @@ from proofs import erasures
 
 from . import services, texts
 from .models import AccountPreferences, PreferenceChange
+from .schemas import ChangeOut
 
 CHUNK = 500
+CHANGE_OUT = ChangeOut()
 # What Article 15 requires the subject be told about this data, in each language (the export's
 # summary page), and in both at once (its article15.json, one text per field).
 ABOUT_BY_LANG: dict[str, dict[str, Any]] = {
@@ -67,7 +69,7 @@ def _changes(account_id: str) -> Iterator[dict[str, Any]]:
     query = (select(PreferenceChange).where(PreferenceChange.account_id == account_id)
              .order_by(PreferenceChange.id).execution_options(yield_per=CHUNK))
     for change in db.session.execute(query).scalars():
-        yield {**services.history_json(change),
+        yield {**CHANGE_OUT.dump(change),
                "change_label": texts.CHANGE[change.change], "actor_label": texts.ACTOR[change.actor],
                "channel_label": texts.CHANNEL.get(change.channel or "", None),
                "before": _labelled(change.before), "after": _labelled(change.after)}

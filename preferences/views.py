@@ -90,7 +90,7 @@ def preference_history(query, account_id):
     of ``limit``; ``next_before`` leads to the older ones)."""
     found = services.history(_account(account_id), query["limit"] + 1, query.get("before"))
     page = found[:query["limit"]]
-    return {"items": [services.history_json(c) for c in page],
+    return {"items": page,
             "next_before": page[-1].id if len(found) > len(page) else None}
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from consent_service.extensions import db
 from preferences import services
+from preferences.schemas import ChangeOut
 from preferences.services import Actor
 
 from .helpers import Portal
@@ -57,7 +58,7 @@ def test_a_change_waits_for_the_one_holding_the_account_and_builds_on_it(app, po
         thread.join(20)
     db.session.expire_all()
     assert seen["after"]["themes"]["building_works"] is True and seen["after"]["themes"]["payment_reminders"] is True
-    items = [services.history_json(c) for c in reversed(services.history("A1001"))]
+    items = [ChangeOut().dump(c) for c in reversed(services.history("A1001"))]
     assert [i["actor_name"] for i in items] == ["earlier", "first", "second"]
     _chain_holds(items)
 
