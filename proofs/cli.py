@@ -36,4 +36,4 @@ def seal_command() -> None:
     """Seal the records not sealed yet, now (the worker does it every SEAL_INTERVAL_SECONDS)."""
     count = sealer.seal_pending()
     latest = services.latest_seal()
-    click.echo(f"Sealed {count} records." + (f" Latest seal: {latest['number']} {latest['hash']}" if latest else ""))
+    click.echo(f"Sealed {count} records." + (f" Latest seal: {latest.number} {latest.hash}" if latest else ""))

@@ -6,6 +6,7 @@ import datetime as dt
 from marshmallow import Schema, ValidationError, fields, validate
 
 from consent_service.clock import utc
+from consent_service.fields import Rfc3339
 from consent_service.openapi_rules import date_pattern, time_pattern
 
 
@@ -40,7 +41,7 @@ class SealOut(Schema):
     previous_hash = fields.String()
     merkle_root = fields.String()
     leaf_count = fields.Integer()
-    sealed_at = fields.String()
+    sealed_at = Rfc3339()
     hash = fields.String()
 
 
@@ -51,8 +52,8 @@ class SealList(Schema):
 class BundleOut(Schema):
     banner_hash = fields.String()
     bundle_id = fields.String()
-    first_served_at = fields.String()
-    last_served_at = fields.String()
+    first_served_at = Rfc3339()
+    last_served_at = Rfc3339()
     body = fields.String(metadata={"description": "The bundle exactly as served (its SHA-256 is banner_hash)."})
 
 

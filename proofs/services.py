@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, insert, or_, select, update
+from sqlalchemy import CursorResult, Row, insert, or_, select, update
 
 from consent_service import clock
 from consent_service.errors import Conflict, NotFound
@@ -18,26 +18,22 @@ SEALS, LEAVES, RUNS = Seal.__table__, SealLeaf.__table__, ProofVerification.__ta
 ABANDONED_AFTER = dt.timedelta(minutes=30)
 
 
-def seal_json(seal: Any) -> dict[str, Any]:
-    return {"number": seal.number, "previous_hash": seal.previous_hash, "merkle_root": seal.merkle_root,
-            "leaf_count": seal.leaf_count, "sealed_at": clock.rfc3339(seal.sealed_at), "hash": seal.hash}
-
-
-def list_seals(since: dt.datetime | None = None, before: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    """Seals, newest first: sealed at or after ``since``, numbered below ``before``."""
+def list_seals(since: dt.datetime | None = None, before: int | None = None, limit: int = 100) -> list[Row[Any]]:
+    """Seals, newest first: sealed at or after ``since``, numbered below ``before`` (rows that
+    :class:`proofs.schemas.SealOut` dumps)."""
     query = select(SEALS)
     if since is not None:
         query = query.where(SEALS.c.sealed_at >= since)
     if before is not None:
         query = query.where(SEALS.c.number < before)
-    return [seal_json(seal) for seal in db.session.execute(query.order_by(SEALS.c.number.desc()).limit(limit))]
+    return list(db.session.execute(query.order_by(SEALS.c.number.desc()).limit(limit)))
 
 
 def recent_seals(limit: int) -> list[Seal]:
     return list(db.session.execute(select(Seal).order_by(Seal.number.desc()).limit(limit)).scalars())
 
 
-def latest_seal() -> dict[str, Any] | None:
+def latest_seal() -> Row[Any] | None:
     seals = list_seals(limit=1)
     return seals[0] if seals else None
 
@@ -48,12 +44,6 @@ def bundle(banner_hash: str) -> BannerBundle:
     if found is None:
         raise NotFound("No banner bundle with that hash was served.")
     return found
-
-
-def bundle_json(found: BannerBundle) -> dict[str, Any]:
-    return {"banner_hash": found.banner_hash, "bundle_id": found.bundle_id,
-            "first_served_at": clock.rfc3339(found.first_served_at),
-            "last_served_at": clock.rfc3339(found.last_served_at), "body": found.body}
 
 
 def inclusion(consent_id: str) -> dict[str, Any]:
@@ -71,7 +61,7 @@ def inclusion(consent_id: str) -> dict[str, Any]:
         .where(LEAVES.c.seal_number == seal.number).order_by(LEAVES.c.position))]
     return {"consent_id": consent_id, "record": CONSENTS.fields(record), "record_digest": leaf.digest,
             "leaf_hash": siblings[leaf.position], "position": leaf.position,
-            "path": merkle.path(siblings, leaf.position), "seal": seal_json(seal)}
+            "path": merkle.path(siblings, leaf.position), "seal": seal}
 
 
 # --- verification runs -------------------------------------------------------------------

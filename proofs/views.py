@@ -26,7 +26,7 @@ def seals(query):
 def bundle(banner_hash):
     """A banner.js bundle this service served, by the ``banner_hash`` a proof names: its text
     and when it was first and last served."""
-    return services.bundle_json(services.bundle(banner_hash))
+    return services.bundle(banner_hash)
 
 
 @proofs_blp.route("/consents/<string:consent_id>/inclusion", methods=["GET"])
