@@ -26,7 +26,7 @@ PROOFS = 1_000_000
 
 def bench_account_purge(app, portal: sa.Engine, rounds: int, accounts: int, warm_up: int) -> str:
     from consent_service.extensions import db
-    from datamap import engine, receipts
+    from datamap import engine, purge_start, receipts
 
     ours, raw = [], []
     with app.app_context():
@@ -38,7 +38,7 @@ def bench_account_purge(app, portal: sa.Engine, rounds: int, accounts: int, warm
             started = []
 
             def purge(mine: str = mine, started: list = started) -> None:  # the API call, then one worker pass
-                started.append(engine.start_purge(mine, "account_deleted"))
+                started.append(purge_start.start_purge(mine, "account_deleted"))
                 db.session.commit()
                 engine.run_purges()
 

@@ -7,19 +7,18 @@ import datetime as dt
 from flask import Flask
 
 from consent_service import hooks
+from consent_service.cli import register_demo_loader
+from consent_service.extensions import api
+from consent_service.metrics import register_gauges
+from consent_service.worker import register_job
+
+from . import cli, demo, engine, executors, identity, loader, metrics, purge_start, services, sweeps, views
 
 
 def init_app(app: Flask) -> None:
     """Load and check the data map (a bad one stops the app here), register the API, the
     export download, the CLI, the worker jobs, the demo and the hooks the DSAR workflow and the
     consent state read."""
-    from consent_service.cli import register_demo_loader
-    from consent_service.extensions import api
-    from consent_service.metrics import register_gauges
-    from consent_service.worker import register_job
-
-    from . import cli, demo, engine, executors, identity, loader, metrics, services, sweeps, views
-
     app.extensions["datamap"] = loader.load(app.config.get("DATAMAP_PATH"))
 
     api.register_blueprint(views.accounts_blp)
@@ -28,7 +27,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(cli.datamap_cli)
     app.cli.add_command(cli.purges_cli)
 
-    register_job(app, "datamap_due_leases", engine.start_due_lease_purges, every=dt.timedelta(hours=1))
+    register_job(app, "datamap_due_leases", purge_start.start_due_lease_purges, every=dt.timedelta(hours=1))
     register_job(app, "datamap_purges", engine.run_purges)
     register_job(app, "datamap_retention", sweeps.run_retention, every=dt.timedelta(hours=1))
     register_gauges(app, "datamap", metrics.gauges)

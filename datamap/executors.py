@@ -11,7 +11,7 @@ from consent_service.errors import Conflict, Invalid
 from consent_service.hooks import ExecutableRequest, ExecutionResult, Executor
 from preferences import services as preference_services
 
-from . import engine, exports, services
+from . import exports, purge_start, services
 
 
 def _account_of(dsar_request: ExecutableRequest) -> str:
@@ -37,7 +37,7 @@ def execute_access(dsar_request: ExecutableRequest, body: dict[str, Any]) -> Exe
 
 def execute_erasure(dsar_request: ExecutableRequest, body: dict[str, Any]) -> ExecutionResult:
     account_id = _account_of(dsar_request)
-    purge = engine.start_purge(account_id, "dsar_erasure")
+    purge = purge_start.start_purge(account_id, "dsar_erasure")
     return _result(f"Purge {purge.purge_id} {purge.status}.", purge_id=purge.purge_id)
 
 

@@ -78,6 +78,10 @@ class PurgeStep(Model):
     purge: Mapped[Purge] = relationship(back_populates="steps")
 
 
+# Their Core tables, for the engine's set-based statements.
+PURGES, STEPS = Purge.__table__, PurgeStep.__table__
+
+
 class AccountLease(Model):
     """When a lease ends; the worker purges the account three months later."""
 

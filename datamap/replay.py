@@ -20,9 +20,9 @@ from sqlalchemy import distinct, select
 from consent_service import clock
 from consent_service.extensions import db
 
-from . import connectors, engine
+from . import connectors, engine, purge_start
 from .journal import Entry, JournalError, entries, path
-from .models import Purge, PurgeStep
+from .models import PURGES, STEPS, Purge, PurgeStep
 from .services import datamap, subject_hash
 
 log = logging.getLogger(__name__)
@@ -88,11 +88,11 @@ def _replay_one(entry: Entry, account_id: str | None, dry_run: bool) -> Replayed
     if dry_run:
         return Replayed(entry, "would erase")
     if existing is None:  # the dump predates the purge: start it again under its own id
-        engine.start_purge(account_id, entry.trigger, purge_id=entry.purge_id, requested_at=entry.requested_at)
+        purge_start.start_purge(account_id, entry.trigger, purge_id=entry.purge_id, requested_at=entry.requested_at)
     else:  # the dump caught it half-way: every step runs again
-        db.session.execute(engine.PURGES.update().where(engine.PURGES.c.purge_id == existing.purge_id)
+        db.session.execute(PURGES.update().where(PURGES.c.purge_id == existing.purge_id)
                            .values(status="pending", finished_at=None, account_id=account_id))
-        db.session.execute(engine.STEPS.update().where(engine.STEPS.c.purge_id == existing.purge_id)
+        db.session.execute(STEPS.update().where(STEPS.c.purge_id == existing.purge_id)
                            .values(status="pending", attempts=0, next_attempt_at=clock.now(), error=None,
                                    lease_until=None))
     db.session.commit()

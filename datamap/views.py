@@ -9,7 +9,7 @@ from consent_service import apikeys
 from consent_service.errors import Invalid, NotFound
 from consent_service.extensions import db
 
-from . import engine, exports, receipts, schemas, services
+from . import exports, purge_start, receipts, schemas, services
 
 accounts_blp = Blueprint("accounts", __name__, url_prefix="/v1/accounts",
                          description="Portal accounts: deletion, lease end, restriction and objection")
@@ -28,7 +28,7 @@ def _valid_account(account_id: str) -> None:
 def delete_account(account_id):
     """Purge everything hosted about the account (idempotent: the same purge every time)."""
     _valid_account(account_id)
-    purge = engine.start_purge(account_id, "account_deleted")
+    purge = purge_start.start_purge(account_id, "account_deleted")
     db.session.commit()
     return purge
 

@@ -31,13 +31,13 @@ def _site_with_two_versions():
 
 
 def test_every_page_renders_for_a_dpo(bo, dpo_client, dsar_request, api_key):
-    from datamap import engine
+    from datamap import purge_start
 
     reference = dsar_request()
     late = dsar_request(type="access", received_at=NOW - dt.timedelta(days=40), email="other@example.fr")
     _site_with_two_versions()
     consent = bo.test_client().post("/v1/sites/espace-locataire/consents", json={"action": "accept_all"}).get_json()
-    purge = engine.start_purge("T-2002", "account_deleted")
+    purge = purge_start.start_purge("T-2002", "account_deleted")
     db.session.commit()
     pages = {
         "/backoffice/": ["Demandes en cours", reference, "En retard", "Nombre par statut", "effacement"],

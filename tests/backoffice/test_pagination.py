@@ -200,12 +200,12 @@ def test_audit_trail_pages_in_the_browser(small_pages, dpo_client, new_request):
 
 
 def test_purge_receipts_are_paged_newest_first(small_pages, dpo_client):
-    from datamap import engine
+    from datamap import purge_start
 
     made = []
     for i in range(3):
         clock.set_now(NOW - dt.timedelta(hours=3 - i))
-        made.append(engine.start_purge(f"T-40{i}", "account_deleted").purge_id)
+        made.append(purge_start.start_purge(f"T-40{i}", "account_deleted").purge_id)
     db.session.commit()
     clock.set_now(NOW)
     first, second = _get(dpo_client, "/backoffice/purges"), _get(dpo_client, "/backoffice/purges?page=2")
@@ -233,11 +233,11 @@ def test_a_bad_page_number_is_the_404_page(small_pages, dpo_client, path):
 
 @pytest.mark.parametrize("path", LIST_PATHS)
 def test_a_page_past_the_last_is_404_and_the_last_is_not(small_pages, dpo_client, new_request, path):
-    from datamap import engine
+    from datamap import purge_start
 
     for i in range(3):  # 3 requests, 3 purges; 4 audit rows (the sign-in and 3 DSAR events)
         new_request(received_at=NOW - dt.timedelta(days=i + 1))
-        engine.start_purge(f"T-50{i}", "account_deleted")
+        purge_start.start_purge(f"T-50{i}", "account_deleted")
     db.session.commit()
     assert dpo_client.get(f"{path}?page=2", headers=HTML).status_code == 200
     for value in (3, 999_999_999):

@@ -77,7 +77,7 @@ def check_english(text: str, where: str) -> None:
 def everything(bo, dsar_request, api_key):
     """Requests in every state with every kind of timeline event, a purge, a proof, mail in
     every status, two policy versions with lint findings: what the pages can show."""
-    from datamap import engine
+    from datamap import purge_start
 
     _site_with_two_versions()
     consent = bo.test_client().post("/v1/sites/espace-locataire/consents", json={"action": "custom",
@@ -112,7 +112,7 @@ def everything(bo, dsar_request, api_key):
     worker.run_once() if hasattr(worker, "run_once") else None
     clock.set_now(NOW)
     dsar_request(type="access", account_id="T-2002", email="locataire2002@example.fr")  # kept open by the purge
-    purge = engine.start_purge("T-2002", "account_deleted")
+    purge = purge_start.start_purge("T-2002", "account_deleted")
     db.session.commit()
     worker.run_once()
     db.session.commit()

@@ -6,7 +6,7 @@ import re
 
 from consent_service import clock, hooks
 from consent_service.extensions import db
-from datamap import engine, loader, receipts
+from datamap import engine, loader, purge_start, receipts
 
 from .conftest import fake_request
 
@@ -26,7 +26,7 @@ def test_the_demo_portal_supports_an_access_request_and_an_account_deletion(make
             assert hooks.IDENTITY_VERIFIER.get()("A1001", dt.date(1985, 4, 12), "camille.martin@example.fr")
             result = hooks.DSAR_EXECUTORS.get("access")(fake_request("access"), {})
             assert result["export_url"]
-            purge = engine.start_purge("A1001", "account_deleted")
+            purge = purge_start.start_purge("A1001", "account_deleted")
             db.session.commit()
             engine.run_purges()
             db.session.expire_all()

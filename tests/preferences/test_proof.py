@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from consent_service.extensions import db
-from datamap import engine
+from datamap import engine, purge_start
 from preferences import subject_data
 from preferences.models import PreferenceChange
 
@@ -57,7 +57,7 @@ def execute(client, admin, reference, body=None):
 
 
 def run_purges():
-    engine.start_due_lease_purges()
+    purge_start.start_due_lease_purges()
     engine.run_purges()
     db.session.expire_all()
 
