@@ -12,8 +12,13 @@ LEAF, NODE = b"\x00", b"\x01"
 GENESIS = "0" * 64
 
 
+# What json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False) builds on
+# each call, built once: the same encoder, so the same text.
+CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return CANONICAL.encode(value).encode()
 
 
 def leaf_digest(document: dict[str, Any]) -> str:
@@ -33,8 +38,11 @@ class RootBuilder:
         self.count = 0
 
     def add(self, digest_hex: str) -> None:
-        height, node = 0, bytes.fromhex(digest_hex)
-        stack = self._stack
+        self.add_digest(bytes.fromhex(digest_hex))
+
+    def add_digest(self, node: bytes) -> None:
+        """``add`` for a digest given as its 32 bytes."""
+        height, stack = 0, self._stack
         while stack and stack[-1][0] == height:
             node = _node(stack.pop()[1], node)
             height += 1

@@ -12,7 +12,9 @@ older than that as inserted.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Select, and_, exists, insert, or_, select, update
@@ -23,18 +25,20 @@ from consent_service.extensions import db
 
 from . import journal, merkle
 from .models import Seal, SealLeaf, SealState
-from .sources import Source, leaf_of, record_digest, sources, utc_text
+from .sources import Source, leaf_bytes, sources, utc_text
 
 log = logging.getLogger(__name__)
 
 LATE_COMMIT = dt.timedelta(minutes=10)
 MAX_LEAVES = 65536
-READ_CHUNK = 5000  # rows read at a time: a seal's records are never all in memory, only their digests
+READ_CHUNK = 10000  # rows read at a time: a seal's records are never all in memory, only their digests
+COPY_CHUNK = 8192  # leaves sent to PostgreSQL's COPY at a time
+STREAM_CHUNK = 1000  # rows PostgreSQL sends at a time
 STATE_ID = 1
 STATE, LEAVES, SEALS = SealState.__table__, SealLeaf.__table__, Seal.__table__
 LEAF_COLUMNS = ("seal_number", "position", "kind", "record_id", "recorded_at", "digest")
 
-Leaf = tuple[str, str, dt.datetime, str, str]  # kind, record id, recorded at, record digest, leaf hash
+Leaf = tuple[str, str, dt.datetime, str, bytes]  # kind, record id, recorded at, record digest, leaf hash
 Cursor = tuple[dt.datetime, Any]
 
 
@@ -56,32 +60,61 @@ def _lock() -> dt.datetime | None:
 
 
 def _unsealed(source: Source, since: dt.datetime | None, after: Cursor | None, limit: int) -> Select[Any]:
-    query = select(source.table).where(~exists().where(LEAVES.c.kind == source.kind,
-                                                         LEAVES.c.record_id == source.key_text()))
+    query = select(*source.columns()).where(~exists().where(LEAVES.c.kind == source.kind,
+                                                             LEAVES.c.record_id == source.key_text()))
     if since is not None:
         query = query.where(source.time >= since)
     if after is not None:
-        query = query.where(or_(source.time > after[0], and_(source.time == after[0], source.key > after[1])))
+        # (the first condition alone lets the database start its index scan at the cursor,
+        # rather than read again every record sealed before it)
+        query = query.where(source.time >= after[0],
+                            or_(source.time > after[0], and_(source.time == after[0], source.key > after[1])))
     return query.order_by(source.time, source.key).limit(limit)
+
+
+def _rows(query: Select[Any]) -> Iterator[Sequence[Any]]:
+    """The query's rows as plain tuples, streamed. On PostgreSQL straight from the driver: no
+    per-row result processing, times as the driver gives them (aware, in the session's zone),
+    JSON as its stored text (``Source.columns``)."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        yield from db.session.execute(query.execution_options(yield_per=READ_CHUNK)).tuples()
+        return
+    compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a pooled connection in use always has its driver connection
+    with driver.cursor() as cursor:
+        # streamed in chunks: the server goes on finding rows while these are hashed
+        yield from cursor.stream(str(compiled), compiled.params, size=STREAM_CHUNK)
 
 
 def _gather(since: dt.datetime | None, cursors: dict[str, Cursor], limit: int) -> list[Leaf]:
     leaves: list[Leaf] = []
+    sha256 = hashlib.sha256
     for source in sources():
         room = limit - len(leaves)
         if room <= 0:
             break
-        last = None
-        query = _unsealed(source, since, cursors.get(source.kind), room).execution_options(yield_per=READ_CHUNK)
-        for row in db.session.execute(query).mappings():
-            last = row
-            fields = source.fields(row)
-            record_id, recorded_at, digest = str(row[source.key.name]), row[source.time.name], record_digest(fields)
-            leaves.append((source.kind, record_id, recorded_at, digest,
-                           leaf_of(source.kind, record_id, fields["recorded_at"], digest)))
-        if last is not None:
-            cursors[source.kind] = (last[source.time.name], last[source.key.name])
+        kind, canonical = source.kind, source.canonical
+        key_at, time_at = source.position(source.key), source.position(source.time)
+        row = None
+        for row in _rows(_unsealed(source, since, cursors.get(kind), room)):
+            record_id, recorded_at = row[key_at], row[time_at]
+            if record_id.__class__ is not str:
+                record_id = str(record_id)
+            at = utc_text(recorded_at)
+            digest = sha256(canonical(row, at)).hexdigest()
+            leaves.append((kind, record_id, recorded_at, digest, leaf_bytes(kind, record_id, at, digest)))
+        if row is not None:
+            cursors[kind] = (row[time_at], row[key_at])
     return leaves
+
+
+def _copy_text(value: str) -> str:
+    """A text field as COPY's text format reads it."""
+    if value.isascii() and value.isalnum():
+        return value
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _insert_leaves(number: int, leaves: list[Leaf]) -> None:
@@ -92,8 +125,12 @@ def _insert_leaves(number: int, leaves: list[Leaf]) -> None:
         assert driver is not None  # a pooled connection in use always has its driver connection
         with driver.cursor() as cursor:
             with cursor.copy(f"COPY seal_leaves ({names}) FROM STDIN") as copy:
-                for position, (kind, record_id, recorded_at, digest, _leaf) in enumerate(leaves):
-                    copy.write_row((number, position, kind, record_id, recorded_at, digest))
+                for first in range(0, len(leaves), COPY_CHUNK):
+                    copy.write("".join([
+                        f"{number}\t{position}\t{_copy_text(kind)}\t{_copy_text(record_id)}\t"
+                        f"{recorded_at.isoformat()}\t{digest}\n"
+                        for position, (kind, record_id, recorded_at, digest, _leaf)
+                        in enumerate(leaves[first:first + COPY_CHUNK], first)]))
         return
     db.session.execute(insert(LEAVES), [dict(zip(LEAF_COLUMNS, (number, position, *leaf[:4]), strict=True))
                                         for position, leaf in enumerate(leaves)])
@@ -103,7 +140,10 @@ def write_seal(leaves: list[Leaf]) -> dict[str, Any]:
     """Seal ``leaves`` after the latest seal (the caller holds the lock); the seal's fields and hash."""
     head = db.session.execute(select(SEALS.c.number, SEALS.c.hash).order_by(SEALS.c.number.desc()).limit(1)).first()
     number, previous = (head.number + 1, head.hash) if head else (1, merkle.GENESIS)
-    root = merkle.root_of(leaf[4] for leaf in leaves)
+    builder = merkle.RootBuilder()
+    for leaf in leaves:
+        builder.add_digest(leaf[4])
+    root = builder.root()
     sealed_at = clock.now().replace(microsecond=0)
     fields = merkle.seal_fields(number, previous, root, len(leaves), utc_text(sealed_at))
     seal = {**fields, "hash": merkle.seal_hash(fields)}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 import threading
 
 import sqlalchemy as sa
@@ -104,6 +105,43 @@ def test_a_record_committed_late_by_a_slow_transaction_is_sealed_by_the_next_pas
     at(T0 + dt.timedelta(minutes=2))
     assert seal() == 1
     assert [leaf.record_id for leaf in _leaves(2)] == ["late0000000000000000000000000001"]
+    assert check().passed
+
+
+def test_records_whose_ids_need_escaping_are_sealed_under_their_exact_ids(app, record):
+    """Leaves go to PostgreSQL by COPY's text format: generated ids full of what it escapes."""
+    at(T0)
+    record()
+    table = ConsentRecord.__table__
+    alphabet = "\t\n\r\\.\"' ,;|N0aé€😀\x01\x1f\x7f\u2028"
+    draw = random.Random(17)
+    ids = {"".join(draw.choice(alphabet) for _ in range(draw.randint(1, 32))) for _ in range(40)} | {"\\.", "\\N"}
+    with db.engine.begin() as connection:
+        row = dict(connection.execute(sa.select(table).limit(1)).mappings().one())
+        connection.execute(table.insert(), [{**row, "consent_id": consent_id} for consent_id in ids])
+    assert seal() == len(ids) + 1
+    assert {leaf.record_id for leaf in _leaves()} == ids | {row["consent_id"]}
+    assert check().passed
+
+
+def test_the_sealers_database_time_zone_changes_nothing(record, backend):
+    """PostgreSQL hands the sealer times in the session's zone: the leaves keep each record's
+    time to the microsecond, and the digests are those of its UTC time."""
+    at(T0)
+    record()
+    table = ConsentRecord.__table__
+    with db.engine.begin() as connection:
+        row = dict(connection.execute(sa.select(table).limit(1)).mappings().one())
+        connection.execute(table.insert(), [
+            {**row, "consent_id": f"micro{n}", "recorded_at": T0 + dt.timedelta(seconds=n, microseconds=123457 * n)}
+            for n in range(1, 4)])
+        stored = {(r.consent_id, r.recorded_at) for r in connection.execute(sa.select(table.c.consent_id,
+                                                                                      table.c.recorded_at))}
+    if backend == "postgresql":
+        db.session.execute(sa.text("SET LOCAL TIME ZONE 'Pacific/Chatham'"))  # +13:45 in March
+    at(T0 + dt.timedelta(minutes=1))
+    assert seal() == 4
+    assert {(leaf.record_id, leaf.recorded_at) for leaf in _leaves()} == stored
     assert check().passed
 
 
