@@ -12,21 +12,32 @@
 5. The consent write path: ``POST /v1/sites/{site}/consents`` without and with the ``banner``
    field (the bundle look-up is the only thing proofs add to a write), alternating rounds.
 
-Usage: ``.venv/bin/python bench/seal.py [--rows 1000000] [--writes 2000] [--sqlite]``;
+6. With ``--write-ratio``, only this: the hot path's write benchmark, ``bench/consent_api.py
+   --only consents`` as it is (``POST …/consents`` over the minimal durable insert, in the
+   same round), its rounds alternating without and with the worker's seal job sealing what
+   it writes every ``--seal-every`` seconds (5 by default: twelve times the default
+   ``SEAL_INTERVAL_SECONDS``), in ABBA order. Target: the two medians within 3%.
+
+Usage: ``.venv/bin/python bench/seal.py [--rows 1000000] [--writes 2000] [--sqlite]``, or
+``.venv/bin/python bench/seal.py --write-ratio [--rounds 8] [--duration 5] [--seal-every 5]``;
 PostgreSQL at ``BENCH_PG_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``).
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import sqlalchemy as sa
-from datamap_setup import scratch_database
+from datamap_setup import PG_URL, scratch_database
 
 SITE = "espace-locataire"
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
@@ -194,12 +205,109 @@ def run(url: str, rows: int, write_count: int) -> None:
               "of a write measured above")
 
 
+# --- consent writes while sealing (bench/consent_api.py, run as it is) ----------------------
+
+WRITE_ROW = "POST …/consents → 201"
+WRITE_DB = "seal_writes_bench"
+
+
+def sealing_round(number: int) -> bool:
+    """Rounds 1, 4, 5, 8, 9… without sealing, 2, 3, 6, 7… with (ABBA: drift weighs on both)."""
+    return number % 4 in (2, 3)
+
+
+class SealLoop(threading.Thread):
+    """The worker's seal job against bench/consent_api.py's scratch database, every ``every``
+    seconds while ``active`` is set, until ``halt``."""
+
+    def __init__(self, every: float) -> None:
+        super().__init__(daemon=True)
+        self.every, self.active, self.halt = every, threading.Event(), threading.Event()
+        self.passes = self.sealed = 0
+        self.busy_s = 0.0
+        self.failure: str | None = None
+
+    def run(self) -> None:
+        from consent_service import create_app
+        from consent_service.extensions import db
+        from proofs import sealer
+
+        url = sa.engine.make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)).set(database=WRITE_DB)
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url.render_as_string(hide_password=False),
+                          "SECRET_KEY": "bench"}, environ={"SECRET_KEY": "bench"})
+        with app.app_context():
+            try:
+                while not self.halt.is_set():
+                    if not self.active.wait(0.2):
+                        continue
+                    started = time.perf_counter()
+                    self.sealed += sealer.seal_pending()
+                    self.busy_s += time.perf_counter() - started
+                    self.passes += 1
+                    self.halt.wait(self.every)
+            except Exception as err:  # noqa: BLE001 - reported with the figures
+                if not self.halt.is_set():  # (once the scenarios are over, the database is being dropped)
+                    self.failure = f"{type(err).__name__}: {err}"
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+
+
+def write_ratio(args) -> None:
+    """bench/consent_api.py --only consents, once, the seal job on in every other pair of rounds;
+    the consents ratio (against the minimal durable insert, same round) without and with."""
+    command = [sys.executable, str(Path(__file__).with_name("consent_api.py")), "--only", "consents",
+               "--rounds", str(args.rounds), "--duration", str(args.duration), "--database", WRITE_DB]
+    loop, lines = SealLoop(args.seal_every), []
+    loop.start()
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, bufsize=1) as run:
+        assert run.stdout is not None
+        for line in run.stdout:
+            lines.append(line)
+            round_no = re.match(r"\s*round (\d+)/", line)
+            if round_no and sealing_round(int(round_no.group(1))):
+                loop.active.set()
+            elif round_no:
+                loop.active.clear()
+            if line.startswith("| Scenario"):
+                loop.halt.set()  # the scenarios are over
+    loop.halt.set()
+    loop.join()
+    text = "".join(lines)
+    if run.returncode:
+        raise SystemExit(f"bench/consent_api.py failed ({run.returncode}):\n{text[-2000:]}")
+    if loop.failure or not loop.passes:
+        raise SystemExit(f"the seal job failed: {loop.failure or 'it never ran'}")
+    found = re.search(re.escape(WRITE_ROW) + r" ([0-9., ]+?)[;.]\s", text)
+    assert found, text
+    ratios = [float(x) for x in found.group(1).split(",")]
+    without = [r for n, r in enumerate(ratios, 1) if not sealing_round(n)]
+    with_ = [r for n, r in enumerate(ratios, 1) if sealing_round(n)]
+    print(text[text.index("Measured"):] if "Measured" in text else text)
+    change = statistics.median(with_) / statistics.median(without) - 1
+    print(f"consent write ratio (bench/consent_api.py --only consents, {args.rounds} rounds of {args.duration:g} s, "
+          f"POST …/consents over the minimal durable insert, same round): without sealing "
+          f"{statistics.median(without):.3f}x (rounds {', '.join(f'{r:.2f}' for r in without)}), while sealing "
+          f"{statistics.median(with_):.3f}x (rounds {', '.join(f'{r:.2f}' for r in with_)}) -> {change:+.1%} "
+          f"({'ok' if abs(change) <= 0.03 else 'OVER'}, target within 3%); seal job every {args.seal_every:g} s: "
+          f"{loop.passes} passes, {loop.sealed:,} records sealed, busy {loop.busy_s:.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--writes", type=int, default=2000)
     parser.add_argument("--sqlite", action="store_true", help="a scratch SQLite file instead of PostgreSQL")
+    parser.add_argument("--write-ratio", action="store_true",
+                        help="only the consent write ratio of bench/consent_api.py, without and while sealing")
+    parser.add_argument("--seal-every", type=float, default=5.0, help="--write-ratio: seconds between seal passes")
+    parser.add_argument("--rounds", type=int, default=8, help="--write-ratio: bench/consent_api.py --rounds "
+                        "(sealing in rounds 2, 3, 6, 7…)")
+    parser.add_argument("--duration", type=float, default=5, help="--write-ratio: bench/consent_api.py --duration")
     args = parser.parse_args()
+    if args.write_ratio:
+        write_ratio(args)
+        return
     if args.sqlite:
         run(f"sqlite:///{tempfile.mkdtemp(prefix='seal-bench-')}/bench.db", args.rows, args.writes)
         return
