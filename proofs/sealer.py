@@ -132,8 +132,12 @@ def _insert_leaves(number: int, leaves: list[Leaf]) -> None:
                         for position, (kind, record_id, recorded_at, digest, _leaf)
                         in enumerate(leaves[first:first + COPY_CHUNK], first)]))
         return
-    db.session.execute(insert(LEAVES), [dict(zip(LEAF_COLUMNS, (number, position, *leaf[:4]), strict=True))
-                                        for position, leaf in enumerate(leaves)])
+    # SQLite: the rows as they are stored (the time through its column type), in one executemany
+    stored = LEAVES.c.recorded_at.type.bind_processor(connection.dialect) or (lambda value: value)
+    placeholders = ", ".join("?" * len(LEAF_COLUMNS))
+    connection.exec_driver_sql(f"INSERT INTO seal_leaves ({', '.join(LEAF_COLUMNS)}) VALUES ({placeholders})",
+                               [(number, position, kind, record_id, stored(recorded_at), digest)
+                                for position, (kind, record_id, recorded_at, digest, _leaf) in enumerate(leaves)])
 
 
 def write_seal(leaves: list[Leaf]) -> dict[str, Any]:
