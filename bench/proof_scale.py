@@ -21,7 +21,8 @@ two visitors for ``--accounts`` accounts), then measures:
    versus the empty one.
 
 Usage: ``.venv/bin/python bench/proof_scale.py [--rows 10000000] [--months 61] [--rounds 5]``;
-PostgreSQL at ``BENCH_PG_URL``. Two scratch databases are created and dropped. With
+PostgreSQL at ``BENCH_PG_URL``; the table is also written to ``bench/results/proof_scale.md``
+(``--no-write``: not). Two scratch databases are created and dropped. With
 ``--keep NAME`` the full table is loaded into database ``NAME`` and kept, and a later run with
 the same ``--keep`` measures it without loading again (each run's retention drops its oldest
 month, and its erasure takes another account).
@@ -355,6 +356,7 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", metavar="NAME", help="load the full table into database NAME and keep it; "
                         "reuse it when it is already loaded")
     parser.add_argument("--load-only", action="store_true", help="with --keep: load, then stop")
+    parser.add_argument("--no-write", action="store_true", help="do not write bench/results/proof_scale.md")
     args = parser.parse_args(argv)
     now = dt.datetime.now(UTC)
     load_before = os.getloadavg()[0]
@@ -424,6 +426,10 @@ def main(argv=None) -> int:
     report = "\n".join([header, "", *lines, ""])
     print()
     print(report)
+    if not args.no_write:
+        results = Path(__file__).resolve().parent / "results" / "proof_scale.md"
+        results.write_text("# Consent proof at scale (bench/proof_scale.py)\n\n" + report)
+        print(f"written to {results}")
     return 0
 
 

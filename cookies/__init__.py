@@ -8,7 +8,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from consent_service.cli import register_demo_loader
-    from consent_service.extensions import api, db
+    from consent_service.extensions import PING_AFTER_IDLE_SECONDS, api, db
     from consent_service.worker import register_job
 
     from . import cli, demo, examples, hot, integration, pages, partitions, views
@@ -26,4 +26,5 @@ def init_app(app: Flask) -> None:
     register_job(app, "proof_partitions", partitions.ensure_months, every=dt.timedelta(hours=1))
     # Each batch of proofs is one INSERT in autocommit: committed (durably) when it returns.
     app.extensions["proof_writer"] = GroupCommit(
-        lambda: db.engine.connect().execution_options(isolation_level="AUTOCOMMIT"))
+        lambda: db.engine.connect().execution_options(isolation_level="AUTOCOMMIT"),
+        ping_after=PING_AFTER_IDLE_SECONDS)
