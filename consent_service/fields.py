@@ -44,12 +44,15 @@ def identifier(max_length: int = 64, **kwargs: Any) -> CleanString:
     return CleanString(max_length=max_length, min_length=1, validate=[pattern, *extra], **kwargs)
 
 
-ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$"
+# A letter or digit, then letters, digits and "._@:-" with no ".." (the OpenAPI document says it
+# with maxLength 128; no lookahead, so that any JSON Schema tool can generate from it).
+ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9](\.?[A-Za-z0-9_@:-])*\.?$"
+ACCOUNT_ID_MAX = 128
 
 
 def account_id_is_valid(value: str) -> bool:
     """Account ids are opaque but must never reach outside a folder or a URL segment."""
-    return bool(re.fullmatch(ACCOUNT_ID_PATTERN, value)) and ".." not in value
+    return len(value) <= ACCOUNT_ID_MAX and bool(re.fullmatch(ACCOUNT_ID_PATTERN, value)) and ".." not in value
 
 
 class StrictBoolean(fields.Boolean):

@@ -21,10 +21,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, cast
 
 from apispec import BasePlugin
-from flask import Flask, request
+from flask import Flask, Request, request
 from werkzeug import exceptions as werkzeug_exceptions
 from werkzeug.routing import IntegerConverter, Map
 
@@ -233,20 +233,33 @@ def _nested(problems: dict[Path, str]) -> dict[str, Any]:
     return errors
 
 
+class GuardedRequest(Request):
+    """The app's request class (``Flask.request_class``): once the guard has read a JSON body,
+    ``get_json()`` answers from that single parse instead of parsing the body again: the
+    document, or None for a body the guard refused, so that whatever renders the refusal (a
+    page's forms read JSON bodies as form data) never meets the hostile body."""
+
+    guarded_json: tuple[Any] | None = None  # (document,) once the guard has read the body
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        if self.guarded_json is not None:
+            return self.guarded_json[0]
+        return super().get_json(force=force, silent=silent, cache=cache)
+
+
 def _check_body() -> None:
     if not request.is_json:
         return
     data = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH: 413, raised here
     if not data.strip():
         return
+    guarded = cast(GuardedRequest, request)
     try:
         document = loads(data)
     except Exception:
-        # Whatever renders the error (a page's forms read JSON bodies as form data) must not
-        # parse the refused body again: werkzeug's parse cache says "no body".
-        request._cached_json = (None, None)
+        guarded.guarded_json = (None,)
         raise
-    request._cached_json = (document, document)  # parsed once: get_json() answers from here
+    guarded.guarded_json = (document,)
 
 
 def _check_fields() -> None:
@@ -301,6 +314,7 @@ class _PathRules(BasePlugin):
 
 def init_app(app: Flask) -> None:
     """Before any blueprint registers its routes: the converter must exist when they compile."""
+    app.request_class = GuardedRequest
     app.url_map.converters["int"] = BoundedInt
     api.register_converter(BoundedInt, _converter_schema)
     app.before_request(guard)

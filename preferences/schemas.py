@@ -87,7 +87,7 @@ class ChangeOut(Schema):
 class HistoryQuery(Schema):
     limit = fields.Integer(load_default=HISTORY_PAGE, validate=validate.Range(min=1, max=HISTORY_PAGE),
                            metadata={"description": "At most this many changes (newest first)."})
-    before = fields.Integer(validate=validate.Range(min=1, max=2**62),
+    before = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
                             metadata={"description": "Only changes older than this id (the previous page's "
                                                      "next_before)."})
 

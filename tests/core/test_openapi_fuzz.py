@@ -29,6 +29,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from consent_service import apikeys, clock
 from consent_service.extensions import db
+from cookies import policies
 from cookies.demo import load_demo_site
 from preferences import services as preferences
 
@@ -95,8 +96,17 @@ def _policy(case: Any) -> None:
 
 
 def _consent(case: Any) -> None:
+    # a custom choice names the site's current categories, in a locale its texts have: what a
+    # site's banner sends, read from GET /v1/sites/{site}/policy
+    try:
+        policy = policies.current_policy(case.path_parameters["site"])
+    except Exception:  # no such site, or no policy yet: 404 whatever the body
+        policy = None
     if isinstance(case.body.get("categories"), dict):
-        case.body["categories"] = _clean_keys(case.body["categories"], 32)
+        keys = list(policy.required + policy.optional) if policy is not None else None
+        case.body["categories"] = _clean_keys(case.body["categories"], 32, keys)
+    if policy is not None and case.body.get("locale", "fr") not in policy.texts_hashes:
+        case.body["locale"] = sorted(policy.texts_hashes)[0]
 
 
 def _birth_date(case: Any) -> None:
