@@ -23,14 +23,18 @@ _REGISTER_ROW = RequestDetail(only=REGISTER_COLUMNS)
 _SUBJECT_REQUESTS = RequestDetail(only=SUBJECT_FIELDS, many=True)
 
 
+def spreadsheet_safe(text: str) -> str:
+    """Text a spreadsheet will not run as a formula: one starting like a formula gets a leading '."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def _cell(value) -> str:
-    """A CSV cell a spreadsheet will not run: text starting like a formula gets a leading '."""
+    """A CSV cell: nothing for no value, true/false for a flag, text a spreadsheet will not run."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return spreadsheet_safe(str(value))
 
 
 def register_csv(requests: list[DsarRequest]) -> str:

@@ -13,17 +13,12 @@ from consent_service import clock, i18n
 from consent_service.extensions import db
 from datamap import wording as datamap_wording
 from datamap.services import datamap
+from dsar import services as dsar_services
 from dsar.models import DsarRequest
+from dsar.register import spreadsheet_safe
 from dsar.wording import label
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
-
-
-def _safe(value: object) -> str:
-    """A cell a spreadsheet will not run: text starting like a formula gets a leading '."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _excel(rows: list[list[object]]) -> str:
@@ -31,7 +26,7 @@ def _excel(rows: list[list[object]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     for row in rows:
-        writer.writerow([_safe(cell) for cell in row])
+        writer.writerow(["" if cell is None else spreadsheet_safe(str(cell)) for cell in row])
     return BOM + out.getvalue()
 
 
@@ -47,15 +42,14 @@ REQUEST_HEADERS = ("Référence", "Type", "Statut", "Canal", "Reçue le (heure d
 
 def requests_excel_csv(requests: list[DsarRequest]) -> str:
     """The register of requests for French Excel: French headers and words, Paris times."""
-    now = clock.now()
     rows: list[list[object]] = [list(REQUEST_HEADERS)]
     for r in requests:
-        late = r.status in ("awaiting_verification", "verified", "in_progress") and clock.utc(r.due_at) < now
         rows.append([r.reference, label("type", r.type), label("status", r.status), label("channel", r.channel),
                      _paris(r.received_at), r.due_on.strftime("%d/%m/%Y"), "oui" if r.extended else "non",
-                     "oui" if late else "non", label("method", r.verification_method) if r.verification_method else "",
-                     _paris(r.verified_at), label("ground", r.rejection_ground) if r.rejection_ground else "",
-                     _paris(r.closed_at), r.full_name, r.email, r.account_id])
+                     "oui" if dsar_services.is_overdue(r) else "non",
+                     label("method", r.verification_method) if r.verification_method else "", _paris(r.verified_at),
+                     label("ground", r.rejection_ground) if r.rejection_ground else "", _paris(r.closed_at),
+                     r.full_name, r.email, r.account_id])
     return _excel(rows)
 
 

@@ -6,7 +6,6 @@ from flask_login import current_user
 
 from consent_service.errors import Conflict, commit
 from consent_service.extensions import db
-from consent_service.mail import OutboxMessage
 from dsar import register as dsar_register
 from dsar import services as dsar_services
 from dsar.models import REJECTION_GROUNDS, STATUSES, TYPES, VERIFICATION_METHODS
@@ -64,10 +63,8 @@ def _request_page(reference: str, errors: dict | None = None, failed: str | None
         found = dsar_services.get_request(reference)
     except dsar_services.NotFound:
         abort(404)
-    mails = list(db.session.execute(db.select(OutboxMessage).where(OutboxMessage.ref == found.reference)
-                                    .order_by(OutboxMessage.id)).scalars())
     return render_template(
-        "backoffice/request.html", r=found, mails=mails, overdue=dsar_services.is_overdue(found),
+        "backoffice/request.html", r=found, mails=found.mails, overdue=dsar_services.is_overdue(found),
         is_open=dsar_services.is_open(found), offered=cases.offered_actions(found), types=TYPES,
         methods=VERIFICATION_METHODS, grounds=REJECTION_GROUNDS, rows=range(forms.CHANGE_ROWS),
         errors=errors or {}, failed=failed, values=values or {}, can_act=current_user.can_act,
