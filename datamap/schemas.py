@@ -10,8 +10,6 @@ from consent_service.openapi_rules import date_pattern
 
 from . import receipts
 
-RFC3339 = "%Y-%m-%dT%H:%M:%SZ"
-
 
 class PurgeStarted(Schema):
     purge_id = fields.String()
