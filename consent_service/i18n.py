@@ -123,20 +123,26 @@ class Catalog:
     def add(self, pattern: str, fr: str, en: str | None = None, **convert: Converter) -> None:
         self.entries.append(Entry(re.compile(pattern, re.DOTALL), fr, en, convert))
 
-    def find(self, text: str) -> Entry | None:
-        return next((entry for entry in self.entries if entry.pattern.fullmatch(text)), None)
+    def _match(self, text: str) -> tuple[Entry, re.Match[str]] | None:
+        """The first sentence ``text`` is, with what its pattern captured."""
+        for entry in self.entries:
+            found = entry.pattern.fullmatch(text)
+            if found:
+                return entry, found
+        return None
 
     def __call__(self, text: str | None, locale: str = "fr") -> str:
         if not text:
             return text or ""
         stripped = text.strip()
-        entry = self.find(stripped)
-        if entry is None:
+        matched = self._match(stripped)
+        if matched is None:
             return text
+        entry, found = matched
         template = entry.fr if locale_of(locale) == "fr" else entry.en
         if template is None:
             return text
-        parts = entry.pattern.fullmatch(stripped).groupdict()  # type: ignore[union-attr]
+        parts = found.groupdict()
         words = {name: (entry.convert[name](value, locale) if name in entry.convert and value is not None
                         else value or "") for name, value in parts.items()}
         return template.format(**words)
