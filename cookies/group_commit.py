@@ -4,7 +4,7 @@ transaction, and each request returns only once its own row is committed.
 A durable write costs a commit (a WAL flush) however small it is. When a process serves
 several requests at once (gunicorn ``gthread`` workers), the decisions that arrive while a
 commit is in flight queue up; the next request to find no commit in flight writes all the
-queued proofs with one multi-row ``INSERT`` and one ``COMMIT``, then wakes their requests.
+queued proofs with one multi-row ``INSERT`` (one commit), then wakes their requests.
 Nobody is answered before its proof is durable, and nothing waits on a timer: with one
 request at a time (``sync`` workers) every batch is that request's own proof, written as before.
 A failed batch fails every request in it (each answers the error; none was committed).
