@@ -31,7 +31,9 @@ class SealLeaf(Model):
     """A sealed record's digest at its position in its seal; kept when the record is erased."""
 
     __tablename__ = "seal_leaves"
-    __table_args__ = (UniqueConstraint("kind", "record_id", name="uq_seal_leaves_kind_record"),)
+    # one leaf per record (a record is its id and its time); in time order, leaves go to the
+    # index's right edge rather than anywhere in it
+    __table_args__ = (UniqueConstraint("kind", "recorded_at", "record_id", name="uq_seal_leaves_kind_time_record"),)
 
     seal_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

@@ -3,7 +3,7 @@
 One sealer at a time: each seal's transaction first updates the one ``seal_state`` row, which
 holds the others back until it commits (a row lock on PostgreSQL, the write lock on SQLite).
 A record is picked when no leaf names it yet, so nothing is sealed twice (the unique
-``(kind, record_id)`` of the leaves says so too) and the order is that of the commits seen:
+``(kind, recorded_at, record_id)`` of the leaves says so too) and the order is that of the commits seen:
 a pass seals what was committed before it started, looking back ``LATE_COMMIT`` before the
 previous pass's start, so a record whose transaction committed late (up to ``LATE_COMMIT``
 after its recorded time) is sealed by the next pass. Verification reports an unsealed record
@@ -61,6 +61,7 @@ def _lock() -> dt.datetime | None:
 
 def _unsealed(source: Source, since: dt.datetime | None, after: Cursor | None, limit: int) -> Select[Any]:
     query = select(*source.columns()).where(~exists().where(LEAVES.c.kind == source.kind,
+                                                             LEAVES.c.recorded_at == source.time,
                                                              LEAVES.c.record_id == source.key_text()))
     if since is not None:
         query = query.where(source.time >= since)
@@ -133,7 +134,8 @@ def _insert_leaves(number: int, leaves: list[Leaf]) -> None:
                         in enumerate(leaves[first:first + COPY_CHUNK], first)]))
         return
     # SQLite: the rows as they are stored (the time through its column type), in one executemany
-    stored = LEAVES.c.recorded_at.type.bind_processor(connection.dialect) or (lambda value: value)
+    column_type = LEAVES.c.recorded_at.type
+    stored = column_type.dialect_impl(connection.dialect).bind_processor(connection.dialect) or (lambda value: value)
     placeholders = ", ".join("?" * len(LEAF_COLUMNS))
     connection.exec_driver_sql(f"INSERT INTO seal_leaves ({', '.join(LEAF_COLUMNS)}) VALUES ({placeholders})",
                                [(number, position, kind, record_id, stored(recorded_at), digest)

@@ -52,6 +52,7 @@ def inclusion(consent_id: str) -> dict[str, Any]:
     if record is None:
         raise NotFound("No such consent record.")
     leaf = db.session.execute(select(LEAVES).where(LEAVES.c.kind == CONSENTS.kind,
+                                                   LEAVES.c.recorded_at == record["recorded_at"],
                                                    LEAVES.c.record_id == consent_id)).first()
     if leaf is None:
         raise Conflict("This record is not sealed yet: it will be at the next seal (within a minute or two).")

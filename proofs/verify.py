@@ -158,7 +158,7 @@ def _inserted(since: dt.datetime | None) -> None:
     cutoff = last_pass - sealer.LATE_COMMIT
     for source in sources():
         query = select(source.key).where(source.time < cutoff, ~exists().where(
-            LEAVES.c.kind == source.kind, LEAVES.c.record_id == source.key_text()))
+            LEAVES.c.kind == source.kind, LEAVES.c.recorded_at == source.time, LEAVES.c.record_id == source.key_text()))
         if since is not None:
             query = query.where(source.time >= since)
         found = db.session.execute(query.order_by(source.time, source.key).limit(1)).scalar_one_or_none()

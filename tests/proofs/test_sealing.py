@@ -6,6 +6,7 @@ import json
 import random
 import threading
 
+import pytest
 import sqlalchemy as sa
 
 from consent_service import worker
@@ -143,6 +144,21 @@ def test_the_sealers_database_time_zone_changes_nothing(record, backend):
     assert seal() == 4
     assert {(leaf.record_id, leaf.recorded_at) for leaf in _leaves()} == stored
     assert check().passed
+
+
+def test_the_database_refuses_a_second_leaf_for_a_sealed_record(record):
+    """Beside the sealer's lock and its search for unsealed records, the leaves' unique index
+    (kind, time, id): a record cannot be in two leaves, whoever writes them."""
+    at(T0)
+    record()
+    seal()
+    (leaf,) = _leaves()
+    again = {"seal_number": 1, "position": 1, "kind": leaf.kind, "record_id": leaf.record_id,
+             "recorded_at": leaf.recorded_at, "digest": leaf.digest}
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as connection:
+        connection.execute(SealLeaf.__table__.insert().values(**again))
+    with db.engine.begin() as connection:  # another record's leaf, at the same time, is welcome
+        connection.execute(SealLeaf.__table__.insert().values(**{**again, "record_id": "another"}))
 
 
 def test_concurrent_sealers_seal_each_record_once_in_one_chain(app, record):
