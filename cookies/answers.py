@@ -103,6 +103,8 @@ def _cookie_template(domain: str | None, secure: bool) -> tuple[str, str, str] |
                         domain=domain, secure=secure, httponly=False, samesite="Lax", max_size=0)
     before_expiry, _, rest = probe[len("n=v"):].partition("\x02")
     between, _, after_age = rest.partition("\x01")
+    if probe.count("\x01") != 1 or probe.count("\x02") != 1:  # a marker in the domain: no template
+        return None
     if not probe.startswith("n=v") or "\x01" in before_expiry or not between:
         return None
     return before_expiry, between, after_age

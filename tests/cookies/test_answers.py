@@ -38,6 +38,12 @@ def test_cookie_header_is_dump_cookie(name, value, max_age, when, domain, secure
     assert ours == werkzeugs
 
 
+@pytest.mark.parametrize("domain", ["\x01", "\x02", "a\x02b\x01c"])
+def test_a_domain_holding_the_template_markers_still_gets_dump_cookies_header(domain):
+    ours, werkzeugs = _both("r_ci", "abc", 60, http_date(0), domain, False, 4093)
+    assert ours == werkzeugs
+
+
 @pytest.mark.parametrize("secure", [False, True])
 def test_the_decision_cookies_are_dump_cookies_own(app, secure):
     """The headers a decision sends: each as dump_cookie writes it from max_age."""
