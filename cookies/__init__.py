@@ -5,15 +5,15 @@ import datetime as dt
 
 from flask import Flask
 
+from consent_service.cli import register_demo_loader
+from consent_service.extensions import PING_AFTER_IDLE_SECONDS, api, db
+from consent_service.worker import register_job
+
+from . import cli, demo, examples, hot, integration, pages, partitions, views
+from .group_commit import GroupCommit
+
 
 def init_app(app: Flask) -> None:
-    from consent_service.cli import register_demo_loader
-    from consent_service.extensions import PING_AFTER_IDLE_SECONDS, api, db
-    from consent_service.worker import register_job
-
-    from . import cli, demo, examples, hot, integration, pages, partitions, views
-    from .group_commit import GroupCommit
-
     api.register_blueprint(views.sites_blp)
     api.register_blueprint(views.consent_blp)
     app.register_blueprint(pages.pages_blp)

@@ -6,16 +6,15 @@ import datetime as dt
 from flask import Flask
 
 from consent_service import hooks
+from consent_service.cli import register_demo_loader
+from consent_service.extensions import api
+from consent_service.metrics import register_gauges
+from consent_service.worker import register_job
+
+from . import demo, jobs, metrics, models, pages, rights_form, views
 
 
 def init_app(app: Flask) -> None:
-    from consent_service.cli import register_demo_loader
-    from consent_service.extensions import api
-    from consent_service.metrics import register_gauges
-    from consent_service.worker import register_job
-
-    from . import demo, jobs, metrics, models, pages, rights_form, views
-
     api.register_blueprint(views.blp)
     app.register_blueprint(pages.pages)
     app.register_blueprint(rights_form.rights_pages)
