@@ -76,7 +76,7 @@ class _KeyCachingSigner(Signer):
 class ReadableSerializer(CanonicalMixin, URLSafeSerializer):
     """URL-safe signed JSON that is never compressed, so a page can read the payload."""
 
-    signer = _KeyCachingSigner
+    default_signer = _KeyCachingSigner  # itsdangerous's documented class attribute for the signer
 
     def dump_payload(self, obj: Any) -> bytes:
         return base64_encode(_compact(obj))

@@ -8,7 +8,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
 from itsdangerous.signer import HMACAlgorithm
 
-from consent_service.tokens import ReadableSerializer, _canonical, _OneShotHMAC
+from consent_service.tokens import ReadableSerializer, _canonical, _KeyCachingSigner, _OneShotHMAC
 
 
 def _round_trips(segment: str) -> bool:
@@ -41,3 +41,12 @@ def test_tokens_signed_before_still_verify_and_altered_ones_do_not():
     for altered in (f"{payload}.{signature[:-1]}{'B' if signature[-1] == 'A' else 'A'}", f"{payload}x.{signature}"):
         with pytest.raises(BadSignature):
             ours.loads(altered)
+
+
+def test_the_readable_serializer_signs_with_the_key_caching_signer_and_the_same_signatures():
+    ours = ReadableSerializer(["older", "secret"], salt="cookies.r_ci")
+    assert isinstance(ours.make_signer(), _KeyCachingSigner)
+    token = ours.dumps({"site": "s", "due": 1})
+    assert URLSafeSerializer(["secret"], salt="cookies.r_ci").loads(token) == {"site": "s", "due": 1}
+    older = URLSafeSerializer(["older"], salt="cookies.r_ci").dumps({"site": "s"})
+    assert ours.loads(older) == {"site": "s"}  # a token signed with a previous key still verifies
