@@ -45,7 +45,7 @@ class SealLeaf(Model):
 
 class SealState(Model):
     """The one row every sealer locks first (one sealer at a time), and where it notes the
-    start of its last complete pass (the next pass looks back from there)."""
+    start of its last complete deep pass (the next deep pass looks back from there)."""
 
     __tablename__ = "seal_state"
 

@@ -3,11 +3,17 @@
 One sealer at a time: each seal's transaction first updates the one ``seal_state`` row, which
 holds the others back until it commits (a row lock on PostgreSQL, the write lock on SQLite).
 A record is picked when no leaf names it yet, so nothing is sealed twice (the unique
-``(kind, recorded_at, record_id)`` of the leaves says so too) and the order is that of the commits seen:
-a pass seals what was committed before it started, looking back ``LATE_COMMIT`` before the
-previous pass's start, so a record whose transaction committed late (up to ``LATE_COMMIT``
-after its recorded time) is sealed by the next pass. Verification reports an unsealed record
-older than that as inserted.
+``(kind, recorded_at, record_id)`` of the leaves says so too) and the order is that of the commits seen.
+
+Records are not committed in the order of their recorded times: a slow transaction commits a
+record timed before a pass after that pass. So a pass looks back below what it has already
+sealed. Most passes are shallow: they look ``RECENT_COMMIT`` below the newest record sealed of
+each kind, which catches the ordinary delays (a decision is committed milliseconds after its
+time). Every ``DEEP_EVERY`` a deep pass looks back ``LATE_COMMIT`` before the previous deep
+pass's start and notes its own start in ``scanned_at``: a record committed up to
+``LATE_COMMIT`` after its time is sealed by then. Verification reports an unsealed record
+older than ``scanned_at - LATE_COMMIT`` as inserted. Re-reading ten minutes of records on
+every pass, as the sealer once did, cost writers measurable CPU under load.
 """
 from __future__ import annotations
 
@@ -30,6 +36,8 @@ from .sources import Source, leaf_bytes, sources, utc_text
 log = logging.getLogger(__name__)
 
 LATE_COMMIT = dt.timedelta(minutes=10)
+DEEP_EVERY = dt.timedelta(minutes=5)
+RECENT_COMMIT = dt.timedelta(seconds=10)
 MAX_LEAVES = 65536
 READ_CHUNK = 10000  # rows read at a time: a seal's records are never all in memory, only their digests
 COPY_CHUNK = 8192  # leaves sent to PostgreSQL's COPY at a time
@@ -43,7 +51,7 @@ Cursor = tuple[dt.datetime, Any]
 
 
 def scanned_at() -> dt.datetime | None:
-    """When the last complete pass started (None before the first)."""
+    """When the last complete deep pass started (None before the first)."""
     return db.session.execute(select(STATE.c.scanned_at).where(STATE.c.id == STATE_ID)).scalar_one_or_none()
 
 
@@ -57,6 +65,26 @@ def _lock() -> dt.datetime | None:
         db.session.execute(dialect.insert(STATE).values(id=STATE_ID, locked_at=now).on_conflict_do_nothing())
         db.session.execute(lock)
     return scanned_at()
+
+
+def _newest_sealed(kind: str) -> dt.datetime | None:
+    """The time of the newest record of ``kind`` under a seal (the leaves' index gives it at once)."""
+    return db.session.execute(select(LEAVES.c.recorded_at).where(LEAVES.c.kind == kind)
+                              .order_by(LEAVES.c.recorded_at.desc()).limit(1)).scalar_one_or_none()
+
+
+def _look_back(last: dt.datetime | None, deep: bool, start: dt.datetime) -> dict[str, dt.datetime | None]:
+    """Where this pass starts looking, kind by kind (None: from the first record)."""
+    deep_from = last - LATE_COMMIT if last else None
+    if deep:
+        return {source.kind: deep_from for source in sources()}
+    since: dict[str, dt.datetime | None] = {}
+    for source in sources():
+        newest = _newest_sealed(source.kind)
+        # (a record timed in the future must not hide the ones between: never above the pass's start)
+        shallow = min(newest, start) - RECENT_COMMIT if newest else None
+        since[source.kind] = max(shallow, deep_from) if shallow and deep_from else (shallow or deep_from)
+    return since
 
 
 def _unsealed(source: Source, since: dt.datetime | None, after: Cursor | None, limit: int) -> Select[Any]:
@@ -89,7 +117,7 @@ def _rows(query: Select[Any]) -> Iterator[Sequence[Any]]:
         yield from cursor.stream(str(compiled), compiled.params, size=STREAM_CHUNK)
 
 
-def _gather(since: dt.datetime | None, cursors: dict[str, Cursor], limit: int) -> list[Leaf]:
+def _gather(since: dict[str, dt.datetime | None], cursors: dict[str, Cursor], limit: int) -> list[Leaf]:
     leaves: list[Leaf] = []
     sha256 = hashlib.sha256
     for source in sources():
@@ -99,7 +127,7 @@ def _gather(since: dt.datetime | None, cursors: dict[str, Cursor], limit: int) -
         kind, canonical = source.kind, source.canonical
         key_at, time_at = source.position(source.key), source.position(source.time)
         row = None
-        for row in _rows(_unsealed(source, since, cursors.get(kind), room)):
+        for row in _rows(_unsealed(source, since[kind], cursors.get(kind), room)):
             record_id, recorded_at = row[key_at], row[time_at]
             if record_id.__class__ is not str:
                 record_id = str(record_id)
@@ -167,10 +195,11 @@ def seal_pending(max_leaves: int = MAX_LEAVES) -> int:
     cursors: dict[str, Cursor] = {}
     while True:
         last = _lock()
-        leaves = _gather(last - LATE_COMMIT if last else None, cursors, max_leaves)
+        deep = last is None or start - last >= DEEP_EVERY
+        leaves = _gather(_look_back(last, deep, start), cursors, max_leaves)
         seal = write_seal(leaves) if leaves else None
         finished = len(leaves) < max_leaves
-        if finished:
+        if finished and deep:
             db.session.execute(update(STATE).where(STATE.c.id == STATE_ID).values(
                 scanned_at=max(start, last) if last else start))
         db.session.commit()

@@ -89,21 +89,39 @@ def _late_copy_of_a_record(connection, recorded_at):
     connection.execute(table.insert().values(**row))
 
 
-def test_a_record_committed_late_by_a_slow_transaction_is_sealed_by_the_next_pass(app, record, backend):
-    at(T0)
-    record()
-    # A slow transaction: its row's recorded time is before the pass below, its commit after.
-    # (SQLite has one writer at a time: there the row is written right after the pass.)
+def _commit_late(backend, recorded_at, pass_at):
+    """A slow transaction: its row's recorded time is before the pass at ``pass_at``, its commit
+    after. (SQLite has one writer at a time: there the row is written right after the pass.)"""
     slow = db.engine.connect()
     if backend == "postgresql":
-        _late_copy_of_a_record(slow, T0 - dt.timedelta(seconds=30))
-    at(T0 + dt.timedelta(minutes=1))
-    assert seal() == 1
+        _late_copy_of_a_record(slow, recorded_at)
+    at(pass_at)
+    passed = seal()
     if backend != "postgresql":
-        _late_copy_of_a_record(slow, T0 - dt.timedelta(seconds=30))
+        _late_copy_of_a_record(slow, recorded_at)
     slow.commit()
     slow.close()
+    return passed
+
+
+def test_a_record_committed_a_moment_late_is_sealed_by_the_next_pass(app, record, backend):
+    at(T0)
+    record()
+    assert _commit_late(backend, T0 - dt.timedelta(seconds=5), T0 + dt.timedelta(seconds=30)) == 1
+    at(T0 + dt.timedelta(minutes=1))  # a shallow pass: the previous deep one was a minute ago
+    assert seal() == 1
+    assert [leaf.record_id for leaf in _leaves(2)] == ["late0000000000000000000000000001"]
+    assert check().passed
+
+
+def test_a_record_committed_minutes_late_is_sealed_by_the_next_deep_pass(app, record, backend):
+    at(T0)
+    record()
+    assert _commit_late(backend, T0 - dt.timedelta(seconds=30), T0 + dt.timedelta(minutes=1)) == 1
     at(T0 + dt.timedelta(minutes=2))
+    assert seal() == 0  # shallow: it looks only a few seconds below the newest record sealed
+    assert check().passed  # not yet sealed, but not older than the late-commit allowance either
+    at(T0 + dt.timedelta(minutes=1) + sealer.DEEP_EVERY)
     assert seal() == 1
     assert [leaf.record_id for leaf in _leaves(2)] == ["late0000000000000000000000000001"]
     assert check().passed
