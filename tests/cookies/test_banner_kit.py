@@ -268,3 +268,32 @@ def test_only_the_policy_read_is_opened_to_a_refused_origin(client, admin):
     assert decision.status_code == 403 and unknown.status_code == 404
     for response in (state, decision, unknown):
         assert "Access-Control-Allow-Origin" not in response.headers and "Consent-Origin" not in response.headers
+
+
+# --- the README's « Intégrer la bannière » ----------------------------------------------------------
+
+# What each case's snippet must show a developer (the demo page of the same case runs it).
+README_CASES = {
+    "plain": ['/banner.js" data-site=', 'type="text/plain" data-consent-category="analytics"'],
+    "tag-manager": ["/sites/espace-locataire/consent-defaults.js\"></script>", "/banner.js"],
+    "spa": ["consentBanner.ready.then(", 'consentBanner.on("change"', "consentBanner.activate("],
+    "video": ["<iframe", "data-consent-category=", "data-consent-src="],
+    "theme": ["--cb-bg", "--cb-text", "--cb-primary", "--cb-button-text", "--cb-border", "--cb-radius", "--cb-font"],
+}
+
+
+def test_the_readme_gives_a_copy_paste_snippet_and_a_demo_page_for_each_integration_case(client):
+    from cookies.examples import TITLES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "### Intégrer la bannière" in readme
+    section = readme.split("### Intégrer la bannière", 1)[1].split("\n## ", 1)[0]
+    assert "/demo/integration/" in section
+    assert set(README_CASES) == set(TITLES)
+    for case, needed in README_CASES.items():
+        title = TITLES[case][0]
+        assert f"**{title}**" in section, title
+        snippet = section.split(f"**{title}**", 1)[1].split("```", 2)[1]  # the first code block after it
+        for text in needed:
+            assert text in snippet, (case, text)
+        assert client.get(f"/demo/integration/{case}").status_code == 200
