@@ -120,6 +120,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SEAL_JOURNAL", PATH, None, "file outside the database where each seal's hash is appended"),
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
+URL_SECRETS = ("DATABASE_URL", "RATELIMIT_STORAGE_URI")
 assert len(BY_NAME) == len(SETTINGS), "a setting is declared twice"
 
 
@@ -216,8 +217,8 @@ def _instance_secret_key(instance_path: str) -> str:
 def _printable(setting: Setting, value: Any) -> str:
     if value is None or value == [] or value == {}:
         return "(unset)"
-    if setting.secret:
-        return _without_password(str(value)) if "://" in str(value) else "********"
+    if setting.secret:  # a URL keeps its host and database, never a password; any other secret shows nothing
+        return _without_password(str(value)) if setting.name in URL_SECRETS else "********"
     if isinstance(value, list):
         return ", ".join(value)
     if isinstance(value, dict):
@@ -229,8 +230,10 @@ def _without_password(url: str) -> str:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        return re.sub(r"//[^@/]*@", "//********@", url)
-    return parsed.render_as_string(hide_password=True)
+        return re.sub(r"//[^@/]*@", "//********@", url).split("?")[0]
+    hidden = {name: "********" if re.search(r"pass|secret|token|key", name, re.I) else given
+              for name, given in parsed.query.items()}  # libpq also takes ?password=…
+    return parsed.set(query=hidden).render_as_string(hide_password=True).replace("%2A", "*")
 
 
 def defaults() -> dict[str, Any]:

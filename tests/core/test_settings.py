@@ -209,6 +209,21 @@ def test_config_check_prints_effective_settings_with_secrets_masked(tmp_path):
     assert "SECRET_KEY" in done.stdout and "settings are valid" in done.stdout
 
 
+@pytest.mark.parametrize(("name", "raw", "secret"), [
+    ("SECRET_KEY", "looks://like-a-url@sekrit", "sekrit"),
+    ("DATABASE_URL", "postgresql+psycopg://u@h/db?password=sekrit&sslmode=require", "sekrit"),
+    ("DATABASE_URL", "postgresql://u:sekrit@h/db", "sekrit"),
+    ("RATELIMIT_STORAGE_URI", "redis://:sekrit@127.0.0.1:6379/0", "sekrit"),
+    ("SECRET_KEY_FALLBACKS", "sekrit,other", "sekrit"),
+    ("PSEUDONYM_KEY", "sekrit", "sekrit"),
+])
+def test_the_effective_settings_never_show_a_secret(name, raw, secret, tmp_path):
+    shown = config.load({"SECRET_KEY": "k", name: raw}, instance_path=str(tmp_path)).masked()
+    assert secret not in repr(shown)
+    if name == "DATABASE_URL":
+        assert dict((n, v) for n, v, _ in shown)["DATABASE_URL"].startswith("postgresql+psycopg://u")
+
+
 def test_config_check_exits_1_naming_the_invalid_variable(tmp_path):
     done = run_config_check({"SECRET_KEY": "k", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
                              "DSAR_DIGEST_HOUR": "25"})
