@@ -4,6 +4,7 @@ dataLayer, held-back iframes, activate() for single-page apps, theming, dark mod
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
 
 import pytest
@@ -204,6 +205,21 @@ def test_a_choice_that_no_longer_holds_grants_nothing_before_the_tag(page, conte
     goto(page, f"{portal.base}/later")
     expect_visible(dialog(page))
     assert consent_calls(page)[-1] == ["update", V2_DENIED]
+
+
+def test_an_acceptance_past_its_validity_grants_nothing_before_the_tag(page, portal, service):
+    site = service.new_site("defaults-due", [portal.base])
+    defaults_page(portal, service, site)
+    now = dt.datetime.now(dt.UTC)
+    goto(page, f"{portal.base}/")
+    choose(page, "Tout accepter")
+    page.clock.set_fixed_time(now + dt.timedelta(days=365))  # within the 13 months
+    goto(page, f"{portal.base}/next")
+    assert page.evaluate("window.tagSaw")[0][1]["analytics_storage"] == "granted"
+    page.clock.set_fixed_time(now + dt.timedelta(days=13 * 31 + 1))  # past them: the cookies are still there
+    goto(page, f"{portal.base}/later")
+    assert page.evaluate("window.tagSaw") == [["default", {**V2_DENIED, "wait_for_update": 500}]]
+    expect_visible(dialog(page))
 
 
 def test_data_layer_gets_a_consent_update_event_per_choice_and_per_page_with_a_choice(page, portal, service):
