@@ -112,11 +112,53 @@ def residue(engine: sa.Engine, root, account_id: str) -> dict:
         found["consent_records"] = conn.execute(sa.text(
             "SELECT count(*) FROM consent_records WHERE visitor_id = ANY(:v)"),
             {"v": VISITORS.get(account_id, [])}).scalar()
+        for table in ("account_preferences", "preference_changes"):
+            found[table] = conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE account_id = :a"),
+                                        {"a": account_id}).scalar()
+        found["dsar_requests_named"] = conn.execute(sa.text(
+            "SELECT count(*) FROM dsar_requests WHERE account_id = :a OR email = :e OR full_name = :n"),
+            {"a": account_id, **dict(zip("en", PEOPLE[account_id], strict=True))}).scalar()
+        found["data_exports"] = conn.execute(sa.text(
+            "SELECT count(*) FROM data_exports WHERE subject_hash = :h"), {"h": HASHES[account_id]}).scalar()
+        found["data_export_chunks"] = conn.execute(sa.text(
+            "SELECT count(*) FROM data_export_chunks WHERE export_id = ANY(:x)"), {"x": EXPORTS[account_id]}).scalar()
     found["files"] = sorted(p.name for p in (root / account_id).rglob("*")) if (root / account_id).exists() else []
     return found
 
 
 VISITORS: dict[str, list[str]] = {}
+HASHES: dict[str, str] = {}
+EXPORTS: dict[str, list[str]] = {}
+PEOPLE = {"A1001": ("camille.martin@example.fr", "Camille Martin"),
+          "A1002": ("lucas.bernard@example.fr", "Lucas Bernard"), OTHER: ("nina.petit@example.fr", "Nina Petit")}
+
+
+def everything_the_service_holds(client, api_key, account_id: str) -> None:
+    """What the service itself keeps about an account, besides the portal's stores: a visitor
+    and its consent proof, preferences and their history, a lease end, a restriction, an access
+    export (in the database) and a closed data-subject request naming the person."""
+    from datamap.services import subject_hash
+
+    from .test_requests import execute
+
+    VISITORS[account_id] = [consent_for(client, api_key, account_id)]
+    changed = client.patch(f"/v1/accounts/{account_id}/preferences", headers=api_key("accounts:write"),
+                           json={"themes": {"appointment_confirmations": False}})
+    assert changed.status_code == 200, changed.get_json()
+    assert client.put(f"/v1/accounts/{account_id}/lease", headers=api_key("accounts:write"),
+                      json={"lease_end": "2031-06-30"}).status_code == 200
+    email, name = PEOPLE[account_id]
+    execute(None, "restriction", account_id=account_id)
+    assert execute(None, "access", account_id=account_id, email=email, full_name=name)["export_url"]
+    answer = client.post("/v1/dsar/requests", json={"type": "access", "email": email, "full_name": name,
+                                                    "account_id": account_id})
+    assert answer.status_code == 202, answer.get_json()
+    db.session.execute(sa.text("UPDATE dsar_requests SET status = 'completed', closed_at = :t WHERE reference = :r"),
+                       {"t": NOW, "r": answer.get_json()["reference"]})
+    HASHES[account_id] = subject_hash(account_id)
+    EXPORTS[account_id] = list(db.session.execute(sa.text("SELECT export_id FROM data_exports WHERE subject_hash = :h"),
+                                                  {"h": HASHES[account_id]}).scalars())
+    db.session.commit()
 
 
 def pg_dump(url: str, target) -> None:
@@ -141,8 +183,10 @@ def test_replay_after_a_restore_leaves_no_residue_and_keeps_receipts(
         journaled, client, api_key, portal, database_url, tmp_path, restored_database):
     add_other_account(portal)
     for account in ("A1001", "A1002", OTHER):
-        VISITORS[account] = [consent_for(client, api_key, account)]
-    db.session.commit()
+        everything_the_service_holds(client, api_key, account)
+    before = {account: residue(db.engine, portal.root, account) for account in ("A1001", "A1002", OTHER)}
+    assert all(n for account in before for table, n in before[account].items() if table != "payments_named"
+               and table != "leases"), before  # every store holds something of each, to be erased or kept
     dump, files_backup = tmp_path / "service.dump", tmp_path / "documents-backup"
     pg_dump(database_url, dump)  # the night's backup: the database (the portal's tables live in it here) ...
     shutil.copytree(portal.root, files_backup)  # ... and the documents folder
@@ -150,7 +194,9 @@ def test_replay_after_a_restore_leaves_no_residue_and_keeps_receipts(
     purge_ids = purge_all(client, api_key, "A1001", "A1002")
     engine = db.engine
     expected = {account: residue(engine, portal.root, account) for account in ("A1001", "A1002", OTHER)}
-    assert expected["A1001"]["tenants"] == 0 and expected[OTHER]["tenants"] == 1
+    for account in ("A1001", "A1002"):  # erased from every store (leases are kept by law)
+        assert {table: n for table, n in expected[account].items() if table != "leases" and n} == {}, account
+    assert expected[OTHER] == before[OTHER]
     assert [entry["purge_id"] for entry in lines(journaled)] == purge_ids
 
     pg_restore(dump, restored_database)  # disaster: yesterday's backup comes back, erased people with it
