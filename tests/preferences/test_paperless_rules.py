@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from dsar import deadlines
 from dsar.deadlines import working_days_before
 from preferences import paperless
 from preferences.paperless import OFF, Paperless
@@ -127,3 +128,15 @@ def test_asking_again_too_late_for_the_return_to_paper_starts_afresh_after_it():
 ])
 def test_the_next_billing_date_follows_the_anchor_monthly(anchor, today, expected):
     assert paperless.next_billing_after(anchor, today) == expected
+
+
+def test_the_rule_counts_with_the_dsar_deadlines_working_days_not_a_copy(monkeypatch):
+    """A day the holiday list gains moves the paperless rule and the DSAR deadline alike."""
+    received = dt.datetime(2027, 4, 5, 10, tzinfo=deadlines.PARIS)
+    assert deadlines.due_on(received) == D(2027, 5, 5)
+    assert paperless.in_time(D(2027, 4, 23), D(2027, 5, 10))
+    real = deadlines.french_public_holidays
+    monkeypatch.setattr(deadlines, "french_public_holidays", lambda year: real(year) | {D(2027, 5, 5)})
+    assert deadlines.due_on(received) == D(2027, 5, 7)  # 5 May off, 6 May Ascension
+    assert not paperless.in_time(D(2027, 4, 23), D(2027, 5, 10))  # one working day fewer before 10 May
+    assert paperless.in_time(D(2027, 4, 22), D(2027, 5, 10))
