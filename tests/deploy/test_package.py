@@ -2,7 +2,11 @@
 it, it imports every module, migrates a fresh PostgreSQL database and answers /readyz."""
 from __future__ import annotations
 
+import ast
+import configparser
+import importlib.metadata
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -36,6 +40,35 @@ def installed(tmp_path_factory) -> Path:
     run(sys.executable, "-m", "venv", str(work / "venv"), env=env, cwd=work)
     run(str(work / "venv/bin/python"), "-m", "pip", "install", "--quiet", str(wheel), env=env, cwd=work)
     return work
+
+
+def imported_libraries() -> set[str]:
+    """Top-level names the service's packages and migrations import, outside the standard library."""
+    names = set()
+    for package in (*PACKAGES, "migrations"):
+        for path in (Path(ROOT) / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names |= {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names.add(node.module.split(".")[0])
+    return {name for name in names if name not in sys.stdlib_module_names and name not in PACKAGES}
+
+
+def declared_distributions() -> set[str]:
+    setup = configparser.ConfigParser()
+    setup.read(Path(ROOT) / "setup.cfg")
+    lines = [line.strip() for line in setup["options"]["install_requires"].splitlines()]
+    return {re.split(r"[\[<>=!~ ]", line)[0].lower().replace("_", "-") for line in lines if line and line[0] != "#"}
+
+
+def test_every_imported_library_is_declared():
+    """Each library the code imports is named in install_requires, not only reached through
+    another one's dependencies (which may drop it in any release)."""
+    providers = importlib.metadata.packages_distributions()
+    undeclared = {name: providers.get(name) for name in imported_libraries()
+                  if not {d.lower().replace("_", "-") for d in providers.get(name, [])} & declared_distributions()}
+    assert undeclared == {}
 
 
 def test_the_installed_package_is_not_the_checkout(installed):
