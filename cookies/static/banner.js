@@ -68,10 +68,9 @@ return sessionStorage.getItem(LM);
 } catch (e) {}
 }
 
-// The readable payload of a signed token (base64url JSON before the dot); 0 when undecodable.
+// The readable payload of a signed token (base64url JSON before the dot); 0 when absent or undecodable.
 function payload(name) {
 var m = d.cookie.match(new RegExp('(?:^|; )' + name + '=([^;]*)'));
-if (!m) return null;
 try {
 var b = m[1].split('.')[0].replace(/-/g, '+').replace(/_/g, '/');
 var p = JSON.parse(atob(b + '==='.slice((b.length + 3) % 4)));
@@ -99,7 +98,7 @@ return e;
 }
 
 function expire(name, domain) {
-d.cookie = name + '=; path=/; max-age=0; expires=Thu, 01 Jan 1970 00:00:00 GMT' + domain;
+d.cookie = name + '=; path=/; max-age=0' + domain;
 }
 
 // Deletes the cookies the policy lists for a refused category (a name ending in * is a prefix),
@@ -224,7 +223,7 @@ apply(res.categories, 2);
 
 // A failure turns nothing on: the banner simply shows again on the next page.
 function warn(e) {
-if (w.console) console.warn('consent banner:', e.message);
+console.warn('consent banner:', e.message);
 }
 
 function close() {
