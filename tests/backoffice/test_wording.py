@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from pathlib import Path
 
 import pytest
 
@@ -55,6 +56,28 @@ def _french_words() -> set[str]:
     return words
 
 
+def _sentences(lang: str) -> set[str]:
+    """Pieces of the back-office's own sentences in ``lang`` (between their placeholders) that the
+    other language writes differently: seeing one on a page in the other language is a leak."""
+    from backoffice.texts import TEXTS
+
+    other = "en" if lang == "fr" else "fr"
+    pieces = set()
+    for key, sentence in TEXTS[lang].items():
+        if sentence == TEXTS[other].get(key):
+            continue
+        for piece in re.split(r"\{[^}]*\}", sentence):
+            piece = piece.strip(" :;,.()\u00a0")
+            if len(piece) >= 12 and " " in piece and piece not in TEXTS[other].get(key, ""):
+                pieces.add(piece)
+    return pieces
+
+
+def _no_sentence_of(lang: str, visible: str, where: str) -> None:
+    leaks = {piece for piece in _sentences(lang) if piece in visible}
+    assert not leaks, (where, leaks)
+
+
 def check_french(text: str, where: str) -> None:
     visible = _visible(text)
     assert not SNAKE.findall(visible), (where, SNAKE.findall(visible))
@@ -63,6 +86,7 @@ def check_french(text: str, where: str) -> None:
     assert not leaks, (where, leaks)
     english = [visible[max(0, m.start() - 60):m.end() + 60] for m in ENGLISH.finditer(visible)]
     assert not english, (where, english)
+    _no_sentence_of("en", visible, where)
 
 
 def check_english(text: str, where: str) -> None:
@@ -71,6 +95,7 @@ def check_english(text: str, where: str) -> None:
     assert not ISO_DAY.findall(visible), (where, ISO_DAY.findall(visible))
     leaks = {word for word in _french_words() if word in visible}
     assert not leaks, (where, leaks)
+    _no_sentence_of("fr", visible, where)
 
 
 @pytest.fixture
@@ -145,13 +170,82 @@ def _pages(state) -> list[str]:
     return paths
 
 
+# GET paths of the back-office that are files, not pages: the plain register CSV is the API's
+# (code values, by contract), the banner bundle is JavaScript, the static files are CSS. The two
+# Excel CSVs are read by test_the_excel_files_speak_french.
+DOWNLOADS = frozenset({"backoffice.register_csv", "backoffice.banner_bundle", "backoffice.static",
+                       "backoffice.records_csv", "backoffice.register_excel_csv"})
+# Pages a signed-out visitor sees: test_the_sign_in_pages_speak_french_then_english.
+SIGNED_OUT = frozenset({"backoffice.login", "backoffice.login_code"})
+
+
+def _posted(state) -> list[tuple[str, str, dict, int]]:
+    """Pages a POST answers with: (what, path, form, status)."""
+    return [("proof search", "/backoffice/proofs", {"kind": "consent_id", "value": state["consent"]}, 200),
+            ("proof search refused", "/backoffice/proofs", {"kind": "account_id", "value": "../x"}, 422),
+            ("intake refused", "/backoffice/intake", {"channel": "pigeon", "received_at": "2030-01-01T10:00",
+                                                      "full_name": "", "email": "nope"}, 422),
+            ("account refused", "/backoffice/accounts", {"account_id": "../x"}, 422)]
+
+
 def test_every_back_office_page_speaks_french_then_english(bo, dpo_client, everything):
+    paths = _pages(everything)
     for lang, check in (("fr", check_french), ("en", check_english)):
-        for path in _pages(everything):
+        for path in paths:
             joiner = "&" if "?" in path else "?"
             response = dpo_client.get(f"{path}{joiner}lang={lang}", headers=HTML)
             assert response.status_code == 200, path
             check(response.get_data(as_text=True), f"{lang} {path}")
+        for what, path, form, status in _posted(everything):
+            response = dpo_client.post(f"{path}?lang={lang}", data=form, headers=HTML)
+            assert response.status_code == status, (what, response.get_data(as_text=True)[-1500:])
+            check(response.get_data(as_text=True), f"{lang} {what}")
+        # An account on screen (kept in the session, never in the URL).
+        assert dpo_client.post("/backoffice/accounts", data={"account_id": "T-2"}, headers=HTML).status_code == 302
+        check(dpo_client.get(f"/backoffice/accounts?lang={lang}", headers=HTML).get_data(as_text=True),
+              f"{lang} account")
+    # The list above is every page: a page added to the back-office without joining it fails here.
+    adapter = bo.url_map.bind("localhost")
+    visited = {adapter.match(path.split("?")[0], method="GET")[0] for path in paths}
+    pages = {rule.endpoint for rule in bo.url_map.iter_rules()
+             if rule.endpoint.startswith("backoffice.") and "GET" in (rule.methods or ())}
+    assert pages - visited - DOWNLOADS - SIGNED_OUT == set()
+
+
+def test_the_forbidden_page_speaks_french_then_english(bo, auditor_client):
+    for lang, check in (("fr", check_french), ("en", check_english)):
+        response = auditor_client.get(f"/backoffice/intake?lang={lang}", headers=HTML)
+        assert response.status_code == 403
+        check(response.get_data(as_text=True), f"{lang} forbidden")
+
+
+def test_the_sign_in_pages_speak_french_then_english(bo, make_user):
+    from .conftest import sign_in
+
+    make_user()
+    bo.config["BACKOFFICE_REQUIRE_2FA"] = True
+    for lang, check in (("fr", check_french), ("en", check_english)):
+        client = bo.test_client()
+        check(client.get(f"/backoffice/login?lang={lang}", headers=HTML).get_data(as_text=True), f"{lang} login")
+        failed = sign_in(client, password="not the password at all")
+        assert failed.status_code == 200
+        check(failed.get_data(as_text=True), f"{lang} login failed")
+        assert sign_in(client).headers["Location"].endswith("/backoffice/login/code")
+        enrol = client.get("/backoffice/login/code", headers=HTML).get_data(as_text=True)
+        assert 'class="secret"' in enrol
+        check(enrol, f"{lang} login code, enrolling")
+        wrong = client.post("/backoffice/login/code", data={"code": "000000"}, headers=HTML)
+        check(wrong.get_data(as_text=True), f"{lang} login code, wrong")
+        assert "aria-invalid" in wrong.get_data(as_text=True)
+
+
+def test_the_excel_files_speak_french(bo, dpo_client, everything):
+    for path in ("/backoffice/register-excel.csv", "/backoffice/records.csv"):
+        body = dpo_client.get(path, headers=HTML).data
+        assert body.startswith("\ufeff".encode()), path
+        check_french(body.decode("utf-8-sig"), path)
+    check_english(dpo_client.get("/backoffice/records.csv?lang=en", headers=HTML).data.decode("utf-8-sig"),
+                  "records.csv in English")
 
 
 def test_a_missing_page_says_so_in_the_page_language(dpo_client):
@@ -183,13 +277,27 @@ def _mails(request: DsarRequest) -> list[tuple[str, dict]]:
 
 
 def test_every_mail_speaks_french_then_english(bo, dsar_request):
+    from dsar.models import REJECTION_GROUNDS, TYPES
+
     request = db.session.execute(db.select(DsarRequest).where(
         DsarRequest.reference == dsar_request(type="access"))).scalar_one()
+    # Every kind of mail the service sends: each has a subject and a template pair, and is rendered here.
+    templates = {path.stem for path in Path(notify.__file__).parent.joinpath("templates/dsar/mail").iterdir()
+                 if not path.name.startswith("_")}
+    assert {name for name, _ in _mails(request)} == set(notify.SUBJECTS) == templates
     for lang, check in (("fr", check_french), ("en", check_english)):
-        for name, context in _mails(request):
-            subject, text, body = notify.render(name, lang, request.reference, r=request, **context)
-            for part in (subject, text, body):
-                check(part, f"{lang} mail {name}")
+        for kind in (*TYPES, None):  # each type, and a request not classified yet
+            request.type = kind
+            for name, context in _mails(request):
+                subject, text, body = notify.render(name, lang, request.reference, r=request, **context)
+                for part in (subject, text, body):
+                    check(part, f"{lang} mail {name} {kind}")
+        for ground in REJECTION_GROUNDS:
+            for part in notify.render("rejection", lang, request.reference, r=request, ground=ground, reason="x"):
+                check(part, f"{lang} rejection {ground}")
+        for part in notify.render("completion", lang, request.reference, r=request, summary="x", export_url=None):
+            check(part, f"{lang} completion without an export")
+    db.session.rollback()
     _, text, _ = notify.render("dpo_notice", "fr", request.reference, r=request)
     assert "Type : accès" in text and "Canal : courrier" in text and "h " in text  # « à 10 h 00 »
 
