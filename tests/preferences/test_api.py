@@ -141,6 +141,25 @@ def test_direct_debit_on_and_off(portal):
     assert portal.direct_debit(False).get_json()["direct_debit"] is False
 
 
+@pytest.mark.parametrize("body", [
+    {}, {"active": "true"}, {"active": 1}, {"active": None}, {"active": True, "bank": "FR76"},
+    {"active": False, "next_billing_date": "2027-04-22"}, {"active": False, "next_billing_date": "tomorrow"},
+    [True], "true",
+])
+def test_wrong_direct_debit_bodies_are_422_and_change_nothing(paying, body):
+    response = paying.client.put(f"{paying.base}/direct-debit", json=body, headers=paying.headers)
+    assert response.status_code == 422, response.get_json()
+    assert paying.get().get_json()["direct_debit"] is True
+    assert len(paying.history().get_json()["items"]) == 1
+
+
+@pytest.mark.parametrize("body", [{}, {"next_billing_date": "2027-05-10", "channel": "web"}, ["2027-05-10"]])
+def test_wrong_paperless_bodies_are_422(paying, body):
+    response = paying.client.post(f"{paying.base}/paperless", json=body, headers=paying.headers)
+    assert response.status_code == 422, response.get_json()
+    assert paying.status() == OFF
+
+
 def test_asked_exactly_ten_working_days_before_billing_after_ascension(paying):
     response = paying.paperless("2027-05-10")  # Friday 23 April 2027
     assert response.status_code == 200
