@@ -118,10 +118,24 @@ def test_a_bad_credential_is_401(client, authorization):
     assert response.status_code == 401 and b"consent_" not in response.data
 
 
-def test_the_documented_alert_rules_read_metrics_the_service_exports(client):
-    guide = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text(encoding="utf-8")
-    rules = yaml.safe_load(re.search(r"```yaml\n(.*?)```", guide, re.S).group(1))["groups"][0]["rules"]
+def alert_rules(document: str) -> list[dict]:
+    text = (Path(__file__).resolve().parents[2] / document).read_text(encoding="utf-8")
+    return yaml.safe_load(re.search(r"```yaml\n(.*?)```", text, re.S).group(1))["groups"][0]["rules"]
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/operations.md"])
+def test_the_documented_alert_rules_read_metrics_the_service_exports(client, document):
+    rules = alert_rules(document)
     worker.run_once()
     exported = {name for name, _labels in scrape(client)}
     used = {name for rule in rules for name in re.findall(r"\bconsent_[a-z_]+", rule["expr"])}
     assert used and used <= exported
+    # what must raise an alarm without mail: overdue requests, failed and stuck mail, failed
+    # purges, a stale worker
+    assert {"consent_dsar_requests_overdue", "consent_mail_messages", "consent_mail_oldest_queued_age_seconds",
+            "consent_purges", "consent_worker_last_pass_timestamp_seconds"} <= used
+    assert not any("smtp" in rule["expr"].lower() for rule in rules)
+
+
+def test_the_readme_and_the_operations_guide_give_the_same_alert_rules():
+    assert alert_rules("README.md") == alert_rules("docs/operations.md")

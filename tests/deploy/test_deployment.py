@@ -28,7 +28,6 @@ from cookies.demo import DEMO_POLICY
 from .conftest import ROOT, free_port, wait_for
 
 DEPLOY = Path(ROOT) / "deploy"
-VENV_BIN = Path(ROOT) / ".venv" / "bin"
 HOST = "consent.example.fr"
 CLIENT = "127.1.2.3"  # a loopback address of its own: what nginx must forward, not its own 127.0.0.1
 SITE = "espace-locataire"
@@ -37,6 +36,34 @@ RATE = 12  # consent writes per minute and client, for the test (production keep
 
 pytestmark = [pytest.mark.skipif(shutil.which("nginx") is None, reason="needs Debian's nginx (apt-get install nginx)"),
               pytest.mark.skipif(os.environ.get("TEST_SKIP_DEPLOYMENT") == "1", reason="TEST_SKIP_DEPLOYMENT=1")]
+
+
+def host_steps(document: str) -> str:
+    """The ``sh`` block of the host set-up in ``document`` (README.md, docs/deployment.md)."""
+    text = (Path(ROOT) / document).read_text(encoding="utf-8")
+    return re.search(r"As root on Debian 12, from a checkout[^\n]*:\n\n```sh\n(.*?)```", text, re.S).group(1)
+
+
+def the_readme_walk() -> dict:
+    """What the README tells an operator to run, as the test runs it: every step the test
+    stands in for must be there, word for word, or the test stops."""
+    steps = host_steps("README.md")
+    assert steps == host_steps("docs/deployment.md"), "README.md and docs/deployment.md give different steps"
+    lines = steps.splitlines()
+    for expected in ("python3 -m pip wheel --no-deps --wheel-dir dist .",  # the `installed` fixture
+                     "python3 -m venv /opt/consent-service/venv",
+                     "/opt/consent-service/venv/bin/pip install dist/consent_service-*.whl",
+                     "install -m 640 -g consent deploy/env.example /etc/consent-service/env     # then set its values",
+                     "install -m 644 gunicorn.conf.py /etc/consent-service/gunicorn.conf.py",
+                     "install -m 644 deploy/systemd/*.service /etc/systemd/system/",
+                     "install -m 644 deploy/nginx/consent-service.conf /etc/nginx/sites-available/consent-service",
+                     "systemctl start consent-release",
+                     "nginx -t && systemctl reload nginx"):
+        assert expected in lines, f"the README no longer says {expected!r}"
+    enabled, = [line.split("--now", 1)[1].split() for line in lines if line.startswith("systemctl enable --now")]
+    return {"web": [unit.split("@")[1] for unit in enabled if unit.startswith("consent-web@")],
+            "workers": [unit.split("@")[1] for unit in enabled if unit.startswith("consent-worker@")],
+            "units": {unit.split("@")[0] for unit in enabled}}
 
 
 def unit(name: str) -> tuple[list[str], dict[str, str]]:
@@ -52,9 +79,9 @@ def environment_file() -> dict[str, str]:
     return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
 
 
-def localised(command: list[str], instance: str, gunicorn_conf: Path) -> list[str]:
-    """The unit's command on this machine: the checkout's virtualenv and gunicorn settings."""
-    replaced = [part.replace("/opt/consent-service/venv/bin/", f"{VENV_BIN}/")
+def localised(command: list[str], instance: str, gunicorn_conf: Path, venv_bin: Path) -> list[str]:
+    """The unit's command on this machine: the wheel's virtualenv and the gunicorn settings."""
+    replaced = [part.replace("/opt/consent-service/venv/bin/", f"{venv_bin}/")
                 .replace("/etc/consent-service/gunicorn.conf.py", str(gunicorn_conf)).replace("%i", instance)
                 for part in command]
     assert replaced != command
@@ -92,8 +119,8 @@ def render_site(tmp: Path, ports: dict[str, int], web_ports: list[int]) -> Path:
 
 
 class Deployment:
-    def __init__(self, tmp: Path, database_url: str):
-        self.tmp, self.processes, self.logs = tmp, {}, {}
+    def __init__(self, tmp: Path, database_url: str, venv_bin: Path):
+        self.tmp, self.processes, self.logs, self.venv_bin = tmp, {}, {}, venv_bin
         self.web_ports = [free_port(), free_port()]
         self.ports = {"http": free_port(), "https": free_port()}
         self.env = {**{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}, **environment_file(),
@@ -117,7 +144,7 @@ class Deployment:
         self.processes[name] = subprocess.Popen(command, env=env, cwd=self.tmp, stdout=log, stderr=subprocess.STDOUT)
 
     def flask(self, *args: str) -> str:
-        return self.run([str(VENV_BIN / "flask"), "--app", "consent_service", *args])
+        return self.run([str(self.venv_bin / "flask"), "--app", "consent_service", *args])
 
     def request(self, method: str, path: str, body=None, headers: dict | None = None, port: int | None = None):
         headers = {"Host": HOST, **(headers or {})}
@@ -142,9 +169,13 @@ class Deployment:
 
 
 @pytest.fixture
-def deployment(tmp_path, fresh_postgres):
+def deployment(tmp_path, fresh_postgres, installed):
     import redis
 
+    walk = the_readme_walk()
+    site = (DEPLOY / "nginx" / "consent-service.conf").read_text()
+    assert all(f"server 127.0.0.1:{instance} " in site for instance in walk["web"]) and len(walk["web"]) == 2
+    assert len(walk["workers"]) == 2 and walk["units"] == {"consent-web", "consent-worker"}
     redis.Redis(host="127.0.0.1", port=6379, db=13).flushdb()
     tmp = tmp_path
     for folder in ("cache", "client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
@@ -152,20 +183,23 @@ def deployment(tmp_path, fresh_postgres):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={HOST}",
                     "-addext", f"subjectAltName=DNS:{HOST}",
                     "-keyout", str(tmp / "key.pem"), "-out", str(tmp / "cert.pem")], check=True, capture_output=True)
-    made = Deployment(tmp, fresh_postgres)
+    venv_bin = installed / "venv" / "bin"
+    gunicorn_conf = Path(ROOT) / "gunicorn.conf.py"  # installed as /etc/consent-service/gunicorn.conf.py
+    made = Deployment(tmp, fresh_postgres, venv_bin)
     release, _ = unit("consent-release.service")
-    made.run(localised(release, "", Path(ROOT) / "gunicorn.conf.py"))
+    made.run(localised(release, "", gunicorn_conf, venv_bin))
     web, web_env = unit("consent-web@.service")
-    for index, port in enumerate(made.web_ports):
+    for index, port in enumerate(made.web_ports):  # consent-web@8001 and @8002, on free ports
         metrics_dir = tmp / f"metrics-{port}"  # systemd's RuntimeDirectory
         metrics_dir.mkdir()
         env = {**made.env, **{k: v.replace("/run/consent-web-%i", str(metrics_dir)) for k, v in web_env.items()}}
-        made.start(f"web{index}", localised(web, str(port), Path(ROOT) / "gunicorn.conf.py"), env)
+        made.start(f"web{index}", localised(web, str(port), gunicorn_conf, venv_bin), env)
     worker, _ = unit("consent-worker@.service")
-    for index in (1, 2):
-        made.start(f"worker{index}", localised(worker, str(index), Path(ROOT) / "gunicorn.conf.py"), made.env)
-    made.start("nginx", ["nginx", "-c", str(render_site(tmp, made.ports, made.web_ports)), "-g", "daemon off;"],
-               made.env)
+    for instance in walk["workers"]:
+        made.start(f"worker{instance}", localised(worker, instance, gunicorn_conf, venv_bin), made.env)
+    nginx_conf = render_site(tmp, made.ports, made.web_ports)
+    made.run(["nginx", "-t", "-c", str(nginx_conf)])
+    made.start("nginx", ["nginx", "-c", str(nginx_conf), "-g", "daemon off;"], made.env)
     try:
         for port in made.web_ports:
             wait_for(f"http://127.0.0.1:{port}/readyz")
@@ -258,6 +292,6 @@ def test_the_deployment_walk(deployment):
     assert CLIENT not in log and "127.1.2.0 [" in log and "token=" not in log
 
     # workers stop cleanly: the item in hand, then exit 0
-    for name in ("worker1", "worker2"):
+    for name in [name for name in d.processes if name.startswith("worker")]:
         d.processes[name].send_signal(signal.SIGTERM)
         assert d.processes[name].wait(timeout=60) == 0

@@ -7,39 +7,14 @@ import configparser
 import importlib.metadata
 import os
 import re
-import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
-import pytest
+from .conftest import ROOT, free_port, run, wait_for
 
-from .conftest import ROOT, free_port, wait_for
-
-pytestmark = pytest.mark.skipif(os.environ.get("TEST_SKIP_PACKAGING") == "1", reason="TEST_SKIP_PACKAGING=1")
 PACKAGES = ("consent_service", "cookies", "dsar", "datamap", "backoffice", "preferences", "proofs")
-
-
-def run(*args: str, env: dict, cwd: Path, timeout: float = 600) -> str:
-    done = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, f"{' '.join(args)}\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
-    return done.stdout
-
-
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
-    """A virtualenv outside the checkout with only the built wheel (and its dependencies)."""
-    work = tmp_path_factory.mktemp("package")
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PIP_INDEX_URL", "PIP_CACHE_DIR")}
-    shutil.rmtree(Path(ROOT) / "build", ignore_errors=True)  # setuptools' staging area: never reuse a stale one
-    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(work / "dist"), ROOT,
-        env=env, cwd=work)
-    shutil.rmtree(Path(ROOT) / "build", ignore_errors=True)
-    wheel, = (work / "dist").glob("consent_service-*.whl")
-    run(sys.executable, "-m", "venv", str(work / "venv"), env=env, cwd=work)
-    run(str(work / "venv/bin/python"), "-m", "pip", "install", "--quiet", str(wheel), env=env, cwd=work)
-    return work
 
 
 def imported_libraries() -> set[str]:
