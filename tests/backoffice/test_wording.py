@@ -341,3 +341,18 @@ def test_the_address_check_notes_and_refusals_are_translated(bo):
             assert french != text + VERIFY_ANOTHER_WAY and "Vérifiez son identité autrement" in french, text
     assert REFUSALS("The subject has not confirmed the request yet, and no other verification is recorded.",
                     "fr").startswith("La personne n'a pas encore confirmé")
+
+
+def test_times_are_paris_times_in_words_on_pages_and_mails(bo, dpo_client, dsar_request):
+    # Winter (UTC+1) and summer (UTC+2, the Paris day after the UTC one).
+    for received, french, english in (
+            (dt.datetime(2027, 2, 26, 13, 2, tzinfo=dt.UTC), "26 février 2027 à 14 h 02", "26 February 2027 at 14:02"),
+            (dt.datetime(2026, 7, 14, 22, 30, tzinfo=dt.UTC), "15 juillet 2026 à 0 h 30", "15 July 2026 at 00:30")):
+        reference = dsar_request(received_at=received, email=f"paris{received.month}@example.fr")
+        for lang, words in (("fr", french), ("en", english)):
+            page = html.unescape(dpo_client.get(f"/backoffice/requests/{reference}?lang={lang}", headers=HTML)
+                                 .get_data(as_text=True))
+            assert words in page, (lang, words)
+            request = db.session.execute(db.select(DsarRequest).where(DsarRequest.reference == reference)).scalar_one()
+            _, text, body = notify.render("dpo_notice", lang, reference, r=request)
+            assert words in text and words in html.unescape(body), (lang, words)
