@@ -173,3 +173,17 @@ def test_an_expired_or_broken_export_link_explains_itself_in_french_and_english(
     text = html.unescape(expired.get_data(as_text=True))
     assert expired.status_code == 410 and "Ce lien a expiré" in text and "This link has expired" in text
     assert "dpo@" in text and expired.headers["Cache-Control"] == "no-store"
+
+
+def test_every_table_has_its_article_15_information_then_the_rights_and_the_cnil(app, client, api_key):
+    consent_for(client, api_key, "A1001")
+    page = summary_of(app, client)
+    blocks = len(re.findall(r'<section class="block" id="data-\d+"', page))
+    text = visible(page)
+    assert blocks >= 4
+    for heading in ("Pourquoi (finalité)", "Sur quelle base légale", "Qui les reçoit",
+                    "Combien de temps nous les gardons", "D'où elles viennent"):
+        assert text.count(heading) == blocks, heading
+    rights = visible(re.search(r'(?s)<section id="rights".*?</section>', page).group(0))
+    assert "Vos droits" in rights and "Réclamation" in rights and "CNIL" in rights and "recours" in rights
+    assert "article 22 du RGPD" in text
