@@ -241,3 +241,25 @@ def test_config_check_exits_1_without_secret_key_on_postgresql():
 def test_every_setting_is_documented_in_the_deployment_guide():
     guide = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
     assert [name for name in config.BY_NAME if f"| `{name}` |" not in guide] == []
+
+
+def test_the_worker_refuses_to_start_on_postgresql_without_secret_key():
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    flask = str(Path(sys.executable).with_name("flask"))
+    done = subprocess.run([flask, "--app", "consent_service", "worker", "--once"],
+                          env={**clean, "DATABASE_URL": "postgresql://u:pw@127.0.0.1:1/db"}, capture_output=True,
+                          text=True, timeout=60, cwd=ROOT)
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1].endswith(
+        "SECRET_KEY is required with a PostgreSQL DATABASE_URL: every process must sign with the same key "
+        "(set SECRET_KEY to a long random value, the same on every host)")
+
+
+def test_the_web_server_does_not_start_with_an_invalid_setting_and_names_it(tmp_path):
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    done = subprocess.run([str(Path(sys.executable).with_name("gunicorn")), "--bind", "127.0.0.1:0", "--workers", "1",
+                           "consent_service:create_app()"],
+                          env={**clean, "DSAR_DIGEST_HOUR": "25", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode != 0
+    assert "invalid settings: DSAR_DIGEST_HOUR must be a whole number between 0 and 23" in done.stderr
