@@ -7,6 +7,7 @@ import html
 import re
 
 import pyotp
+import pytest
 
 from consent_service import clock
 from consent_service.extensions import db
@@ -127,3 +128,17 @@ def test_the_password_step_expires(bo, make_user):
     clock.set_now(NOW + dt.timedelta(minutes=6))
     late = client.post("/backoffice/login/code", data={"code": pyotp.TOTP(secret).at(clock.now())}, headers=HTML)
     assert late.headers["Location"].endswith("/backoffice/login") and _user().totp_secret is None
+
+
+def test_the_requirement_comes_from_the_environment_and_a_bad_value_stops_start_up(app_with, make_app):
+    from backoffice.services import users
+    from consent_service.config import SettingsError
+
+    app = app_with(environ={"BACKOFFICE_REQUIRE_2FA": "true"}, WTF_CSRF_ENABLED=False,
+                   BACKOFFICE_LOGIN_RATE_LIMIT="off")
+    assert app.config["BACKOFFICE_REQUIRE_2FA"] is True
+    users.create_user("dpo@bailleur.example.fr", PASSWORD, "dpo")
+    db.session.commit()
+    assert sign_in(app.test_client()).headers["Location"].endswith("/backoffice/login/code")
+    with pytest.raises(SettingsError, match="BACKOFFICE_REQUIRE_2FA"):
+        make_app(environ={"BACKOFFICE_REQUIRE_2FA": "perhaps"})
