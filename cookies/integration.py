@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort
 from consent_service.errors import NotFound
 
 from . import consent_mode, policies
-from .pages import minify, public_asset
+from .pages import gzipped, minify, public_asset
 
 kit_blp = Blueprint("banner_kit", __name__)
 
@@ -33,8 +33,9 @@ def defaults_script(policy: policies.CurrentPolicy) -> bytes:
     return minify(source).encode()
 
 
-def _asset(body: bytes, mimetype: str, max_age: int) -> Response:
-    return public_asset(body, mimetype, max_age, hashlib.sha256(body).hexdigest()[:32])
+def _asset(body: bytes, mimetype: str, max_age: int, compress: bool = False) -> Response:
+    return public_asset(body, mimetype, max_age, hashlib.sha256(body).hexdigest()[:32],
+                        gzipped(body) if compress else None)
 
 
 @kit_blp.get("/sites/<string:site>/consent-defaults.js")
@@ -44,7 +45,7 @@ def consent_defaults(site: str) -> Response:
         policy = policies.current_policy(site)
     except NotFound:
         abort(404)
-    return _asset(defaults_script(policy), "text/javascript", DEFAULTS_MAX_AGE)
+    return _asset(defaults_script(policy), "text/javascript", DEFAULTS_MAX_AGE, compress=True)
 
 
 @kit_blp.get("/banner.d.ts")

@@ -1,6 +1,8 @@
 """HTML pages outside /v1: the embeddable banner script, the cookie policy page, the demo portal."""
 from __future__ import annotations
 
+import functools
+import gzip
 import json
 import secrets
 from pathlib import Path
@@ -118,6 +120,12 @@ def banner_build() -> bundles.Bundle:
     return _built["bundle"]
 
 
+@functools.lru_cache(maxsize=64)
+def gzipped(body: bytes) -> bytes:
+    """``body`` gzip-compressed once (the same bytes object keeps its hash: a cheap cache key)."""
+    return gzip.compress(body, 9, mtime=0)
+
+
 def page_lang() -> str:
     return "en" if request.args.get("lang", "").lower().startswith("en") else "fr"
 
@@ -128,9 +136,17 @@ def with_csp(html: str, nonce: str, status: int = 200) -> Response:
     return response
 
 
-def public_asset(body: bytes, mimetype: str, max_age: int, etag: str) -> Response:
-    """A static asset any page may load: cacheable, revalidated by its ETag (304), CORS-open."""
+def public_asset(body: bytes, mimetype: str, max_age: int, etag: str, compressed: bytes | None = None) -> Response:
+    """A static asset any page may load: cacheable, revalidated by its ETag (304), CORS-open. With
+    ``compressed`` (the body gzipped ahead), a client that accepts gzip gets that: the bytes on the
+    wire then do not depend on a proxy's compression settings (Debian's nginx compresses HTML only)."""
     response = Response(body, mimetype=mimetype)
+    if compressed is not None:
+        response.vary.add("Accept-Encoding")
+        if request.accept_encodings["gzip"]:
+            response.set_data(compressed)
+            response.headers["Content-Encoding"] = "gzip"
+            etag += "-gzip"  # another representation, another validator
     response.set_etag(etag)
     response.headers["Cache-Control"] = f"public, max-age={max_age}"
     response.headers["Access-Control-Allow-Origin"] = "*"
@@ -142,7 +158,8 @@ def public_asset(body: bytes, mimetype: str, max_age: int, etag: str) -> Respons
 def banner_js():
     bundle = banner_build()
     bundles.note_served(bundle)
-    return public_asset(bundle.body, "text/javascript", BANNER_MAX_AGE, bundle.banner_hash[:32])
+    return public_asset(bundle.body, "text/javascript", BANNER_MAX_AGE, bundle.banner_hash[:32],
+                        gzipped(bundle.body))
 
 
 @pages_blp.get("/sites/<string:site>/cookies")

@@ -297,3 +297,35 @@ def test_the_readme_gives_a_copy_paste_snippet_and_a_demo_page_for_each_integrat
         for text in needed:
             assert text in snippet, (case, text)
         assert client.get(f"/demo/integration/{case}").status_code == 200
+
+
+# --- the bytes on the wire ----------------------------------------------------------------------------
+
+GZIP = {"Accept-Encoding": "gzip, deflate, br"}
+
+
+@pytest.mark.parametrize("path", ["/banner.js", "/sites/espace-locataire/consent-defaults.js"])
+def test_scripts_go_gzip_encoded_to_a_browser_whatever_the_proxy(client, admin, path):
+    make_site(client, admin)
+    plain = client.get(path)
+    packed = client.get(path, headers=GZIP)
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip" and gzip.decompress(packed.data) == plain.data
+    for response in (plain, packed):
+        assert "Accept-Encoding" in response.headers["Vary"]  # a cache keeps the two apart
+    assert packed.headers["ETag"] != plain.headers["ETag"]
+    again = client.get(path, headers={**GZIP, "If-None-Match": packed.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+
+
+def test_banner_js_with_its_styles_is_under_5_kb_as_a_browser_receives_it(client):
+    served = client.get("/banner.js", headers=GZIP)
+    assert served.headers["Content-Encoding"] == "gzip"
+    assert len(served.data) < 5 * 1024, f"banner.js is {len(served.data)} bytes gzip as served"
+    assert b"#cc-b{" in gzip.decompress(served.data)  # the styles travel inside it
+
+
+@pytest.mark.parametrize("accept", ["gzip;q=0", "identity", "br", ""])
+def test_a_client_that_refuses_gzip_gets_the_plain_script(client, accept):
+    response = client.get("/banner.js", headers={"Accept-Encoding": accept})
+    assert "Content-Encoding" not in response.headers and b"consentBanner" in response.data

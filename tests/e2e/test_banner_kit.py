@@ -430,6 +430,20 @@ def test_the_banner_slides_in_unless_reduced_motion_is_asked(browser, portal, se
         context.close()
 
 
+# --- the bytes on the wire --------------------------------------------------------------------------
+
+
+def test_the_browser_receives_banner_js_gzip_encoded_under_5_kb(page, portal, service):
+    portal.settings["site"] = service.new_site("wire", [portal.base])
+    with page.expect_response(lambda r: r.url.endswith("/banner.js")) as answer:
+        page.goto(f"{portal.base}/")
+    wait_loaded(page)
+    response = answer.value
+    assert response.header_value("content-encoding") == "gzip"
+    assert b"consentBanner" in response.body()  # decoded by the browser
+    assert 0 < response.request.sizes()["responseBodySize"] < 5 * 1024
+
+
 # --- an origin the site does not allow ------------------------------------------------------------
 
 
