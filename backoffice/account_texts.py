@@ -65,3 +65,6 @@ MESSAGES.add(r"Choose keep, start or stop\.", "Choisissez une des actions propos
 MESSAGES.add(r"Give a date between 2000 and 2999\.", "Date non valide.", "Not a valid date.")
 MESSAGES.add(r"Electronic rent notices are only for tenants who pay .*", preference_texts.DIRECT_DEBIT_REQUIRED["fr"])
 MESSAGES.add(r"This account is being deleted or is gone\.", preference_texts.ACCOUNT_PURGED["fr"])
+MESSAGES.add(r"The form is incomplete: show the account again\.",
+             "Le formulaire est incomplet : affichez à nouveau le compte.")
+MESSAGES.add(r"This account's preferences changed since the page was shown: .*", preference_texts.CHANGED_SINCE["fr"])

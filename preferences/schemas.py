@@ -125,5 +125,7 @@ class PostalChangeIn(Schema):
     """What a DPO records from a tenant's letter (or call, or e-mail) besides the choices."""
 
     channel = fields.String(required=True, validate=validate.OneOf(("post", "email", "phone")))
+    version = fields.Integer(required=True, strict=False, validate=validate.Range(min=0, max=2**31 - 1),
+                             metadata={"description": "The preferences' version the form showed."})
     note = CleanString(max_length=500, load_default=None)
     next_billing_date = _date(load_default=None)

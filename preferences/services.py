@@ -169,12 +169,16 @@ Mutation = Callable[[AccountPreferences, dt.date], None]
 
 
 def _change(account_id: str, actor: Actor, change: str, asked: dict[str, Any] | None, mutate: Mutation,
-            now: dt.datetime | None = None) -> dict[str, Any]:
+            now: dt.datetime | None = None, expected_version: int | None = None) -> dict[str, Any]:
     """Apply ``mutate`` to the locked row; when the preferences shown change, or a choice is
-    recorded for the first time, write the history row. Returns the preferences after."""
+    recorded for the first time, write the history row. Returns the preferences after.
+    ``expected_version``: the version a form was built from; another change since then is a 409
+    (checked once the row is held, so nothing can slip in between)."""
     now = now or clock.now()
     day = today(now)
     row, created = _locked(account_id, now)
+    if expected_version is not None and row.version != expected_version:
+        raise Conflict(texts.CHANGED_SINCE["en"])
     before_themes = dict(row.themes or {})
     before = state_of(row, day)
     mutate(row, day)
@@ -194,7 +198,7 @@ def _change(account_id: str, actor: Actor, change: str, asked: dict[str, Any] | 
 
 
 def update(account_id: str, actor: Actor, themes: dict[str, bool] | None = None, email: bool | None = None,
-           now: dt.datetime | None = None) -> dict[str, Any]:
+           now: dt.datetime | None = None, expected_version: int | None = None) -> dict[str, Any]:
     """Turn themes on or off and the e-mail channel; unknown or mandatory themes: 422."""
     if themes:
         check_themes(themes)
@@ -207,7 +211,7 @@ def update(account_id: str, actor: Actor, themes: dict[str, bool] | None = None,
 
     kind = "themes" if themes else "email"
     asked = {**({"themes": themes} if themes else {}), **({"email": email} if email is not None else {})}
-    return _change(account_id, actor, kind, asked, mutate, now)
+    return _change(account_id, actor, kind, asked, mutate, now, expected_version)
 
 
 def _next_billing(row: AccountPreferences, given: dt.date | None, day: dt.date) -> dt.date:
@@ -230,7 +234,7 @@ def _stop(row: AccountPreferences, day: dt.date, billing_date: dt.date | None) -
 
 
 def start_paperless(account_id: str, actor: Actor, next_billing_date: dt.date,
-                    now: dt.datetime | None = None) -> dict[str, Any]:
+                    now: dt.datetime | None = None, expected_version: int | None = None) -> dict[str, Any]:
     """Electronic rent notices, for a tenant who pays by direct debit (else 409)."""
     check_billing_date(next_billing_date, today(now))
 
@@ -246,22 +250,22 @@ def start_paperless(account_id: str, actor: Actor, next_billing_date: dt.date,
             row.billing_anchor = next_billing_date
 
     return _change(account_id, actor, "paperless_start", {"next_billing_date": next_billing_date.isoformat()},
-                   mutate, now)
+                   mutate, now, expected_version)
 
 
 def stop_paperless(account_id: str, actor: Actor, next_billing_date: dt.date | None = None,
-                   now: dt.datetime | None = None) -> dict[str, Any]:
+                   now: dt.datetime | None = None, expected_version: int | None = None) -> dict[str, Any]:
     """Back to paper; without ``next_billing_date``, the next one of the monthly billing the
     portal gave when paperless was asked for."""
     if next_billing_date is not None:
         check_billing_date(next_billing_date, today(now))
     asked = {"next_billing_date": _iso(next_billing_date)}
     return _change(account_id, actor, "paperless_end", asked,
-                   lambda row, day: _stop(row, day, next_billing_date), now)
+                   lambda row, day: _stop(row, day, next_billing_date), now, expected_version)
 
 
 def set_direct_debit(account_id: str, actor: Actor, active: bool, next_billing_date: dt.date | None = None,
-                     now: dt.datetime | None = None) -> dict[str, Any]:
+                     now: dt.datetime | None = None, expected_version: int | None = None) -> dict[str, Any]:
     """Direct debit on or off; off also ends paperless, by the same rule as a cancellation."""
     if next_billing_date is not None:
         check_billing_date(next_billing_date, today(now))
@@ -272,7 +276,7 @@ def set_direct_debit(account_id: str, actor: Actor, active: bool, next_billing_d
             _stop(row, day, next_billing_date)
 
     asked = {"active": active, **({"next_billing_date": _iso(next_billing_date)} if next_billing_date else {})}
-    return _change(account_id, actor, "direct_debit", asked, mutate, now)
+    return _change(account_id, actor, "direct_debit", asked, mutate, now, expected_version)
 
 
 def apply_objection(account_id: str, categories: Iterable[str], actor: Actor) -> list[str]:

@@ -45,3 +45,9 @@ ACCOUNT_PURGED = {
     "fr": "Ce compte est en cours de suppression ou a été supprimé.",
     "en": "This account is being deleted or is gone.",
 }
+CHANGED_SINCE = {
+    "fr": "Les préférences de ce compte ont changé depuis l'affichage de la page : vérifiez-les, puis "
+          "enregistrez à nouveau la demande.",
+    "en": "This account's preferences changed since the page was shown: check them, then record the "
+          "request again.",
+}

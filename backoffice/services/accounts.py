@@ -22,6 +22,7 @@ from .audit import audit
 
 HISTORY_LIMIT = 200
 PAPERLESS_ACTIONS = ("keep", "start", "stop")
+FORM_INCOMPLETE = "The form is incomplete: show the account again."
 
 
 @dataclasses.dataclass
@@ -31,6 +32,7 @@ class AccountPreferences:
     catalogue: Catalogue
     history: list[PreferenceChange]
     next_billing: str | None  # the next date of the monthly billing the portal gave, YYYY-MM-DD
+    version: int  # the preferences' version shown: the DPO's form sends it back
 
 
 def valid_account(account_id: str) -> str:
@@ -49,18 +51,24 @@ def look_up(account_id: str, actor: str) -> AccountPreferences:
     anchor = row.billing_anchor if row else None
     audit(actor, "preferences_viewed", f"{len(history)} preference change(s)")
     return AccountPreferences(account_id, preferences.state_of(row, day), preferences.catalogue(), history,
-                              paperless.next_billing_after(anchor, day).isoformat() if anchor else None)
+                              paperless.next_billing_after(anchor, day).isoformat() if anchor else None,
+                              row.version if row else 0)
 
 
 def record(account_id: str, form: dict[str, Any], actor: str) -> list[int]:
     """Apply what the DPO's form changes, each as its own history row with the DPO as actor;
-    returns the ids of the rows written. Refused (nothing written) when a value is wrong."""
+    returns the ids of the rows written. Refused (nothing written) when a value is wrong, or
+    when the preferences changed since the form was shown (the form would undo that change)."""
     account_id = valid_account(account_id)
     try:
         meta = schemas.PostalChangeIn().load({"channel": form.get("channel"), "note": form.get("note") or None,
-                                              "next_billing_date": form.get("next_billing_date") or None})
+                                              "next_billing_date": form.get("next_billing_date") or None,
+                                              "version": form.get("version")})
     except ValidationError as err:
-        raise Refused(None, err.normalized_messages(), 422) from None
+        messages = err.normalized_messages()
+        if "version" in messages:  # a hidden field: the form did not come whole from the page
+            messages = {**{k: v for k, v in messages.items() if k != "version"}, "_": [FORM_INCOMPLETE]}
+        raise Refused(None, messages, 422) from None
     who = preferences.Actor.dpo(actor, meta["channel"], meta["note"])
     billing = meta["next_billing_date"]
     action = form.get("paperless", "keep")
@@ -75,17 +83,25 @@ def record(account_id: str, form: dict[str, Any], actor: str) -> list[int]:
     email = bool(form.get("email"))
     direct_debit = form.get("direct_debit") == "yes"
     last = max((c.id for c in preferences.history(account_id, 1)), default=0)
+    shown: list[int | None] = [meta["version"]]
+
+    def first() -> int | None:
+        """The version shown, for the first change only: it locks the row until commit, so the
+        changes after it cannot meet another one."""
+        return shown.pop() if shown else None
+
     try:
         if themes or email != current["email"]:
-            preferences.update(account_id, who, themes or None, email if email != current["email"] else None)
+            preferences.update(account_id, who, themes or None, email if email != current["email"] else None,
+                               expected_version=first())
         if direct_debit and not current["direct_debit"]:
-            preferences.set_direct_debit(account_id, who, True)
+            preferences.set_direct_debit(account_id, who, True, expected_version=first())
         if action == "start":
-            preferences.start_paperless(account_id, who, billing)
+            preferences.start_paperless(account_id, who, billing, expected_version=first())
         elif action == "stop":
-            preferences.stop_paperless(account_id, who, billing)
+            preferences.stop_paperless(account_id, who, billing, expected_version=first())
         if not direct_debit and current["direct_debit"]:
-            preferences.set_direct_debit(account_id, who, False, billing)
+            preferences.set_direct_debit(account_id, who, False, billing, expected_version=first())
     except ServiceError as err:
         raise Refused(err.message, err.errors, err.code) from None
     written = [c.id for c in preferences.history(account_id, 10) if c.id > last]

@@ -2,6 +2,8 @@
 paperless status and dates in words, history; a DPO records a postal change, an auditor reads."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from backoffice.models import AuditEntry, BackofficeUser
@@ -56,6 +58,12 @@ def open_account(client, account_id="A1001"):
     return client.get("/backoffice/accounts", headers=HTML)
 
 
+def shown_version(client) -> str:
+    """The preferences' version the page's form carries (sent back with the DPO's change)."""
+    page = client.get("/backoffice/accounts", headers=HTML).get_data(as_text=True)
+    return re.search(r'<input type="hidden" name="version" value="(\d+)">', page).group(1)
+
+
 def test_the_page_shows_preferences_paperless_dates_in_words_and_history(dpo, tenant):
     page = open_account(dpo)
     assert page.status_code == 200
@@ -92,7 +100,7 @@ def test_a_dpo_records_a_letter_asking_to_go_back_to_paper(bo, tenant):
     dpo = _client(bo, "dpo@bailleur.example.fr", "dpo")
     open_account(dpo)
     response = dpo.post("/backoffice/accounts/preferences", headers=HTML, data={
-        "channel": "post", "note": "Courrier du 24 avril", "theme_building_works": "on",
+        "version": shown_version(dpo), "channel": "post", "note": "Courrier du 24 avril", "theme_building_works": "on",
         "theme_appointment_confirmations": "on", "direct_debit": "yes", "paperless": "stop",
         "next_billing_date": "2027-05-10"})
     assert response.status_code == 302
@@ -110,8 +118,8 @@ def test_a_dpo_records_a_letter_asking_to_go_back_to_paper(bo, tenant):
 def test_a_dpo_turns_themes_and_email_and_direct_debit_in_one_letter(dpo, tenant):
     open_account(dpo)
     dpo.post("/backoffice/accounts/preferences", headers=HTML, data={
-        "channel": "phone", "theme_payment_reminders": "on", "email": "on", "direct_debit": "no",
-        "paperless": "keep"})
+        "version": shown_version(dpo), "channel": "phone", "theme_payment_reminders": "on", "email": "on",
+        "direct_debit": "no", "paperless": "keep"})
     state = services.preferences_of("A1001")
     assert state["themes"]["building_works"] is False and state["themes"]["payment_reminders"] is True
     assert state["email"] is True and state["direct_debit"] is False
@@ -122,13 +130,15 @@ def test_a_dpo_turns_themes_and_email_and_direct_debit_in_one_letter(dpo, tenant
 def test_a_refused_change_shows_why_and_writes_nothing(dpo, client, writer):
     open_account(dpo, "A1002")
     response = dpo.post("/backoffice/accounts/preferences", headers=HTML, data={
-        "channel": "post", "direct_debit": "no", "paperless": "start", "next_billing_date": "2027-05-10"})
+        "version": "0", "channel": "post", "direct_debit": "no", "paperless": "start",
+        "next_billing_date": "2027-05-10"})
     assert response.status_code == 409
     assert "réservés aux locataires qui paient leur loyer par prélèvement automatique" in response.get_data(
         as_text=True)
     assert services.history("A1002") == []
     past = dpo.post("/backoffice/accounts/preferences", headers=HTML, data={
-        "channel": "post", "direct_debit": "yes", "paperless": "start", "next_billing_date": "2027-04-01"})
+        "version": "0", "channel": "post", "direct_debit": "yes", "paperless": "start",
+        "next_billing_date": "2027-04-01"})
     assert past.status_code == 422
     assert "Indiquez une échéance à venir (nous sommes le 23 avril 2027)." in past.get_data(as_text=True)
     assert services.history("A1002") == []
@@ -166,7 +176,8 @@ def test_every_word_of_the_page_is_in_the_readers_language(dpo, tenant, client, 
     check_french(french, "account page")
     check_english(dpo.get("/backoffice/accounts?lang=en", headers=HTML).get_data(as_text=True), "account page")
     refused = dpo.post("/backoffice/accounts/preferences?lang=fr", headers=HTML, data={
-        "channel": "fax", "direct_debit": "yes", "paperless": "start", "next_billing_date": "2027-04-01"})
+        "version": shown_version(dpo), "channel": "fax", "direct_debit": "yes", "paperless": "start",
+        "next_billing_date": "2027-04-01"})
     check_french(refused.get_data(as_text=True), "refused change")
 
 
@@ -175,12 +186,56 @@ def test_every_word_of_the_page_is_in_the_readers_language(dpo, tenant, client, 
     ("note", "x" * 501, "Entre 0 et 500 caractères."),
     ("next_billing_date", "10/05/2027", "Date non valide."),
     ("paperless", "<script>", "Choisissez une des actions proposées."),
+    ("version", "<script>", "Le formulaire est incomplet : affichez à nouveau le compte."),
+    ("version", "", "Le formulaire est incomplet : affichez à nouveau le compte."),
+    ("version", "-1", "Le formulaire est incomplet : affichez à nouveau le compte."),
 ])
 def test_hostile_values_in_the_dpo_form_are_refused_in_words(dpo, tenant, field, value, words):
     open_account(dpo)
-    data = {"channel": "post", "theme_building_works": "on", "theme_appointment_confirmations": "on",
-            "direct_debit": "yes", "paperless": "keep", field: value}
+    data = {"version": shown_version(dpo), "channel": "post", "theme_building_works": "on",
+            "theme_appointment_confirmations": "on", "direct_debit": "yes", "paperless": "keep", field: value}
     response = dpo.post("/backoffice/accounts/preferences", headers=HTML, data=data)
     assert response.status_code == 422
     assert words in response.get_data(as_text=True)
     assert len(services.history("A1001")) == 3
+
+
+def test_a_form_shown_before_another_change_is_refused_and_undoes_nothing(dpo, tenant):
+    open_account(dpo)
+    version = shown_version(dpo)  # the page shows payment reminders off
+    tenant.patch({"themes": {"payment_reminders": True}})  # meanwhile, the tenant turns them on
+    response = dpo.post("/backoffice/accounts/preferences", headers=HTML, data={
+        "version": version, "channel": "post", "theme_building_works": "on", "email": "on", "direct_debit": "yes",
+        "paperless": "keep"})
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "ont changé depuis" in html and "enregistrez à nouveau la demande" in html
+    check_french(html, "form shown before another change")
+    state = services.preferences_of("A1001")
+    assert state["themes"]["payment_reminders"] is True and state["email"] is False
+    assert [c.change for c in services.history("A1001")][:1] == ["themes"] and len(services.history("A1001")) == 4
+    again = dpo.post("/backoffice/accounts/preferences", headers=HTML, data={
+        "version": shown_version(dpo), "channel": "post", "theme_building_works": "on",
+        "theme_payment_reminders": "on", "email": "on", "direct_debit": "yes", "paperless": "keep"})
+    assert again.status_code == 302
+    assert services.preferences_of("A1001")["email"] is True and len(services.history("A1001")) == 5
+
+
+def test_a_form_for_an_account_never_seen_is_refused_once_the_portal_wrote_first(dpo, client, writer):
+    open_account(dpo, "A1005")
+    version = shown_version(dpo)
+    assert version == "0"
+    Portal(client, writer, "A1005").patch({"email": True})
+    response = dpo.post("/backoffice/accounts/preferences", headers=HTML, data={
+        "version": version, "channel": "phone", "direct_debit": "yes", "paperless": "keep"})
+    assert response.status_code == 409
+    assert services.preferences_of("A1005")["direct_debit"] is False and len(services.history("A1005")) == 1
+
+
+def test_the_version_check_holds_in_the_service_too(tenant):
+    from consent_service.errors import Conflict
+    with pytest.raises(Conflict):
+        services.update("A1001", services.Actor.dpo("dpo@bailleur.example.fr"), email=True, expected_version=2)
+    db.session.rollback()
+    services.update("A1001", services.Actor.dpo("dpo@bailleur.example.fr"), email=True, expected_version=3)
+    assert services.get("A1001").version == 4
