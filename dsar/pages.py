@@ -17,9 +17,12 @@ STATUS_CODES = {LinkState.VALID: 200, LinkState.VERIFIED: 200, LinkState.CONFIRM
 
 
 def _page(check: intake.LinkCheck, token: str | None):
-    lang = request.args.get("lang") if request.args.get("lang") in ("fr", "en") else check.locale
+    asked = request.args.get("lang") if request.args.get("lang") in ("fr", "en") else None
+    lang = asked or check.locale
+    # A link cut short tells nothing of its reader's language: say it in both.
+    both = check.state is LinkState.INVALID and asked is None
     html = render_template("dsar/verify.html", state=check.state.value, token=token, lang=lang, en=lang == "en",
-                           reference=check.request.reference if check.request else None)
+                           both=both, reference=check.request.reference if check.request else None)
     return html, STATUS_CODES[check.state], {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 

@@ -242,3 +242,42 @@ def test_an_address_used_up_by_the_api_is_used_up_on_the_form(app_with, api_key)
     assert client.post("/v1/dsar/requests", json={"type": "access", "email": "Locataire@Example.fr",
                                                   "full_name": "X", "locale": "fr"}).status_code == 202
     assert post(client, type="erasure").status_code == 429
+
+
+def test_every_public_page_a_tenant_reads_speaks_french_then_english(client, site):
+    """The form, its errors, its answer, the missing-site page and each state of the e-mailed
+    link's page, checked like the back-office's pages (no code word, no ISO date, no sentence of
+    the other language)."""
+    from tests.backoffice.test_wording import check_english, check_french
+
+    from .helpers import verify_link
+
+    clock.set_now(NOON)
+    for lang, check, query in (("fr", check_french, ""), ("en", check_english, "?lang=en")):
+        path = PATH + query
+        check(client.get(path).get_data(as_text=True), f"{lang} form")
+        check(post(client, path, email="nope", birth_date="31/02/1980").get_data(as_text=True), f"{lang} errors")
+        check(post(client, path, token="forged").get_data(as_text=True), f"{lang} expired form")
+        check(client.get("/sites/nowhere/rights" + query).get_data(as_text=True), f"{lang} no such site")
+        answer = post(client, path, email=f"{lang}@example.fr")
+        assert answer.status_code == 200
+        check(answer.get_data(as_text=True), f"{lang} answer")
+        link = verify_link(outbox(f"{lang}@example.fr")[0])
+        check(client.get(link).get_data(as_text=True), f"{lang} confirm page")
+        token = link.split("token=", 1)[1]
+        check(client.post("/dsar/verify", data={"token": token}).get_data(as_text=True), f"{lang} confirmed")
+        check(client.post("/dsar/verify", data={"token": token}).get_data(as_text=True), f"{lang} used link")
+        check(client.get(link[:-4] + "abcd" + query.replace("?", "&")).get_data(as_text=True), f"{lang} broken link")
+    clock.set_now(NOON + dt.timedelta(days=8))
+    for lang, check in (("fr", check_french), ("en", check_english)):
+        check(client.get(verify_link(outbox(f"{lang}@example.fr")[0]) + f"&lang={lang}").get_data(as_text=True),
+              f"{lang} expired link")
+
+
+def test_a_link_cut_short_is_explained_in_both_languages(client):
+    cut = html.unescape(client.get("/dsar/verify?token=eyJyIjoiRFNBUi").get_data(as_text=True))
+    assert "Ce lien n'est pas valide" in cut and '<div lang="en"><h2>This link is not valid</h2>' in cut
+    english = html.unescape(client.get("/dsar/verify?token=eyJyIjoiRFNBUi&lang=en").get_data(as_text=True))
+    assert "This link is not valid" in english and "Ce lien" not in english
+    french = html.unescape(client.get("/dsar/verify?token=eyJyIjoiRFNBUi&lang=fr").get_data(as_text=True))
+    assert "Ce lien n'est pas valide" in french and "This link" not in french
