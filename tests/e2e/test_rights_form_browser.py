@@ -127,3 +127,16 @@ def test_the_policy_page_leads_to_the_form(page, service):
     page.locator("a.rights").click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text() == "Exercer vos droits sur vos données personnelles"
+
+
+def test_the_answer_page_fits_a_390_px_phone(phone, service):
+    phone.goto(f"{service.base}/sites/espace-locataire/rights")
+    phone.get_by_label("Effacer mes données").check()
+    phone.get_by_label("Votre adresse e-mail").fill("telephone@example.fr")
+    phone.get_by_label("Vos nom et prénom").fill("Camille Téléphone")
+    phone.get_by_role("button", name="Envoyer ma demande").click()
+    phone.wait_for_load_state()
+    assert phone.get_by_role("heading", level=1).inner_text() == "Votre demande est enregistrée"
+    assert _overflow(phone) <= 0
+    assert phone.locator(".reference").is_visible() and "au plus tard le" in phone.locator(".due").inner_text()
+    assert phone.locator("ol.next-steps li").count() >= 3
