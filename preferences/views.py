@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g
+from flask import g, request
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from consent_service import apikeys
 from consent_service.errors import Invalid, commit
@@ -73,11 +74,14 @@ def start_paperless(data, account_id):
 
 @blp.route("/accounts/<string:account_id>/paperless", methods=["DELETE"])
 @apikeys.require_scope(SCOPE)
-@blp.arguments(schemas.PaperlessEndQuery, location="query")
+# A misspelt or repeated parameter is refused: ignoring it would apply the rule to another date.
+@blp.arguments(schemas.PaperlessEndQuery, location="query", unknown=RAISE)
 @blp.response(200, schemas.PreferencesOut)
 def stop_paperless(query, account_id):
     """Paper notices again: from the next billing date, or when under 10 working days away, from
     the one after, with ``last_electronic_on``."""
+    if len(request.args.getlist("next_billing_date")) > 1:
+        raise Invalid("Give one next billing date.", {"next_billing_date": ["Give it once."]})
     return _saved(services.stop_paperless(_account(account_id), _portal(), query.get("next_billing_date")))
 
 

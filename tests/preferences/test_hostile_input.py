@@ -67,3 +67,13 @@ def test_odd_json_is_400_or_422(portal, body):
 def test_nothing_was_stored_by_any_of_it(portal):
     test_hostile_theme_keys_are_422(portal, "\x00")
     assert portal.history().get_json() == {"items": [], "next_before": None}
+
+
+@pytest.mark.parametrize("query", ["next_billing=2027-05-10", "next_billing_date=2027-05-10&force=1",
+                                   "next_billing_date=2027-05-10&next_billing_date=2027-06-10"])
+def test_a_cancellation_with_a_misspelt_or_repeated_parameter_is_422_and_changes_nothing(portal, query):
+    portal.direct_debit(True)
+    portal.paperless("2027-05-10")
+    response = portal.client.delete(f"{portal.base}/paperless?{query}", headers=portal.headers)
+    assert response.status_code == 422, response.get_json()
+    assert portal.status()["status"] == "pending"
