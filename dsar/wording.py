@@ -307,6 +307,12 @@ NOTES.add(r"(?P<ground>manifestly_unfounded|excessive|identity_not_verified|no_d
           r"(?P<reason>.*)", "{ground} : {reason}", "{ground}: {reason}", ground=_labeller("ground"))
 NOTES.add(r"Withdrawn by the subject\.", "Retirée par la personne concernée.")
 NOTES.add(r"Demo request\.", "Demande de démonstration.")
+NOTES.add(r"Demo: copy of an identity document checked\.",
+          "Démonstration : copie d'une pièce d'identité vérifiée.")
+NOTES.add(r"Account id, birth date and the account's address on file matched\.",
+          "Le numéro de compte, la date de naissance et l'adresse du compte concordent.")
+NOTES.add(r"The subject confirmed, by the e-mailed link, the account's address on file\.",
+          "La personne a confirmé, par le lien reçu par e-mail, l'adresse connue du compte.")
 NOTES.add(r"Personal data removed: the subject's account was purged\.",
           "Données personnelles retirées : le compte de la personne a été purgé.")
 NOTES.add(r"Export (?P<id>\S+) built \((?P<size>\d+) bytes\); its link is valid (?P<days>\d+) days\.",

@@ -356,3 +356,58 @@ def test_times_are_paris_times_in_words_on_pages_and_mails(bo, dpo_client, dsar_
             request = db.session.execute(db.select(DsarRequest).where(DsarRequest.reference == reference)).scalar_one()
             _, text, body = notify.render("dpo_notice", lang, reference, r=request)
             assert words in text and words in html.unescape(body), (lang, words)
+
+
+def test_the_demo_requests_read_in_french_then_english(bo, dpo_client):
+    from dsar.demo import load_demo_requests
+
+    load_demo_requests()
+    db.session.commit()
+    references = db.session.execute(db.select(DsarRequest.reference)).scalars().all()
+    assert len(references) == 4
+    for lang, check in (("fr", check_french), ("en", check_english)):
+        for reference in references:
+            page = dpo_client.get(f"/backoffice/requests/{reference}?lang={lang}", headers=HTML)
+            check(page.get_data(as_text=True), f"{lang} demo {reference}")
+    assert "Demande de démonstration." in dpo_client.get(f"/backoffice/requests/{references[0]}?lang=fr",
+                                                         headers=HTML).get_data(as_text=True)
+
+
+def _written_notes() -> set[str]:
+    """Every timeline note the service writes as a plain sentence (not built with values): the
+    ``note`` of add_event, mark_verified's note, an executor's result, the demo's and the
+    retention sweep's notes, found in the source so a new one cannot be forgotten."""
+    import ast
+
+    root = Path(notify.__file__).resolve().parents[1]
+    notes = set()
+    for path in [*root.joinpath("dsar").glob("*.py"), *root.joinpath("datamap").glob("*.py")]:
+        if path.name == "wording.py":  # the tables of words themselves
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                values = [k.value for k in node.keywords if k.arg == "note"]
+                if name == "mark_verified" and len(node.args) >= 4:
+                    values.append(node.args[3])
+                if name == "_result" and node.args:
+                    values.append(node.args[0])
+                notes |= {v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)}
+            elif isinstance(node, ast.Dict):  # the keyword arguments of a call, as the demo gathers them
+                notes |= {v.value for k, v in zip(node.keys, node.values, strict=True)
+                          if isinstance(k, ast.Constant) and k.value == "note" and isinstance(v, ast.Constant)}
+            elif isinstance(node, ast.Assign) and any(getattr(t, "id", "").endswith("_NOTE") for t in node.targets):
+                notes.add(node.value.value) if isinstance(node.value, ast.Constant) else None
+    return notes
+
+
+def test_every_note_the_service_writes_reads_in_french():
+    from dsar.wording import NOTES
+
+    notes = _written_notes()
+    assert "Demo request." in notes and "Verification reminder sent." in notes and len(notes) >= 8
+    untranslated = sorted(note for note in notes if NOTES(note, "fr") == note)
+    assert untranslated == []
+    for note in notes:
+        check_french(NOTES(note, "fr"), note)
+        check_english(NOTES(note, "en"), note)
