@@ -36,6 +36,11 @@ addEventListener("consentbanner:change", (e) => domEvents.push(["change", e.deta
 window.domEvents = [];</script>"""
 
 
+# What the tags were told: gtag consent updates and dataLayer consent_update events, in order.
+UPDATES = """dataLayer.filter(e => e && ((e[0] === 'consent' && e[1] === 'update') || e.event === 'consent_update'))
+  .map(e => e.event || e[1])"""
+
+
 def demo_categories():
     return copy.deepcopy(DEMO_POLICY["categories"])
 
@@ -65,9 +70,10 @@ def test_events_fire_once_per_cause_with_first_and_changed(page, portal, service
     goto(page, f"{host}/")
     expect_visible(dialog(page))
     assert events(page) == [] and page.evaluate("window.readyWith") is None
-    page.keyboard.press("Escape")  # closing records nothing: no event
+    page.keyboard.press("Escape")  # closing records nothing: no event, nothing for the tags
     page.wait_for_timeout(200)
-    assert events(page) == []
+    assert events(page) == [] and page.evaluate("window.domEvents") == []
+    assert page.evaluate(UPDATES) == []
 
     page.evaluate("consentBanner.open()")
     choose(page, "Tout accepter")
@@ -85,6 +91,9 @@ def test_events_fire_once_per_cause_with_first_and_changed(page, portal, service
     page.wait_for_function("() => window.readyWith")
     assert events(page) == [{"name": "consent", "first": False, "changed": [], "analytics": True}]
     assert page.evaluate("window.readyWith")["analytics"] is True
+    page.wait_for_timeout(200)  # nothing more comes
+    assert len(events(page)) == 1 and page.evaluate("window.domEvents") == [["consent", False]]
+    assert page.evaluate(UPDATES) == ["update", "consent_update"]
 
     page.evaluate("consentBanner.open()")  # the same choice again: consent, no change
     choose(page, "Tout accepter")
