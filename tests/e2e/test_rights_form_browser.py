@@ -43,6 +43,18 @@ def _cases(service) -> list:
         return [(r.reference, r.type, r.channel, r.email, r.locale) for r in rows]
 
 
+def _send(page, values: tuple[str, str, str], words: tuple[str, str, str]) -> None:
+    """Choose a right, type an address and a name, send: ``values`` are (right, address, name),
+    ``words`` the page's (address label, name label, button)."""
+    right, email, name = values
+    email_label, name_label, button = words
+    page.get_by_label(right).check()
+    page.get_by_label(email_label).fill(email)
+    page.get_by_label(name_label).fill(name)
+    page.get_by_role("button", name=button).click()
+    page.wait_for_load_state()
+
+
 def test_a_tenant_sends_a_request_with_the_keyboard_alone(page, service, tmp_path):
     before = len(_cases(service))
     page.goto(f"{service.base}/sites/espace-locataire/rights")
@@ -112,11 +124,8 @@ def test_the_english_form_is_english_and_sends_an_english_case(page, service):
     page.get_by_role("link", name="English version").click()
     page.wait_for_load_state()
     assert page.evaluate("document.documentElement.lang") == "en"
-    page.get_by_label("Get my data in a reusable format").check()
-    page.get_by_label("Your e-mail address").fill("english@example.fr")
-    page.get_by_label("Your full name").fill("Sam English")
-    page.get_by_role("button", name="Send my request").click()
-    page.wait_for_load_state()
+    _send(page, ("Get my data in a reusable format", "english@example.fr", "Sam English"),
+          ("Your e-mail address", "Your full name", "Send my request"))
     assert page.get_by_role("heading", level=1).inner_text() == "Your request is recorded"
     assert "We will answer at the latest on" in page.locator(".due").inner_text()
     assert _cases(service)[-1][1:] == ("portability", "web", "english@example.fr", "en")
@@ -131,11 +140,8 @@ def test_the_policy_page_leads_to_the_form(page, service):
 
 def test_the_answer_page_fits_a_390_px_phone(phone, service):
     phone.goto(f"{service.base}/sites/espace-locataire/rights")
-    phone.get_by_label("Effacer mes données").check()
-    phone.get_by_label("Votre adresse e-mail").fill("telephone@example.fr")
-    phone.get_by_label("Vos nom et prénom").fill("Camille Téléphone")
-    phone.get_by_role("button", name="Envoyer ma demande").click()
-    phone.wait_for_load_state()
+    _send(phone, ("Effacer mes données", "telephone@example.fr", "Camille Téléphone"),
+          ("Votre adresse e-mail", "Vos nom et prénom", "Envoyer ma demande"))
     assert phone.get_by_role("heading", level=1).inner_text() == "Votre demande est enregistrée"
     assert _overflow(phone) <= 0
     assert phone.locator(".reference").is_visible() and "au plus tard le" in phone.locator(".due").inner_text()
