@@ -21,9 +21,10 @@ from consent_service import clock, i18n
 from consent_service.errors import json_error
 from consent_service.extensions import db
 from datamap import wording as datamap_wording
-from dsar.wording import NOTES, REFUSALS
+from dsar.wording import REFUSALS
 
 from .. import csrf, forms, labels, paging
+from ..notes import TIMELINE_NOTES
 from ..services import setting
 from ..services.audit import audit
 from ..texts import LANGS, TEXTS, value_label
@@ -208,7 +209,7 @@ def _helpers():
             "v": lambda value: value_label(language, value),
             "when": when, "day": lambda value, weekday=False: i18n.day(value, language, weekday=weekday),
             "label": lambda kind, value: labels.label(language, kind, value),
-            "actor": lambda name: labels.actor(language, name), "note": lambda text: NOTES(text, language),
+            "actor": lambda name: labels.actor(language, name), "note": lambda text: TIMELINE_NOTES(text, language),
             "refusal": lambda text: REFUSALS(text, language),
             "refusals": lambda texts: " ".join(REFUSALS(str(text), language) for text in texts or ()),
             "lint": lambda text: labels.LINT(text, language), "flat": _flat,

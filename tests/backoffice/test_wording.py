@@ -411,3 +411,22 @@ def test_every_note_the_service_writes_reads_in_french():
     for note in notes:
         check_french(NOTES(note, "fr"), note)
         check_english(NOTES(note, "en"), note)
+
+
+def test_an_objection_note_names_the_categories_and_themes_in_words(bo, dpo_client, dsar_request):
+    from dsar.services import SYSTEM, add_event
+
+    _site_with_two_versions()
+    reference = dsar_request(type="objection")
+    request = db.session.execute(db.select(DsarRequest).where(DsarRequest.reference == reference)).scalar_one()
+    add_event(request, "executed", SYSTEM, note="Objection recorded to: analytics, nowhere. "
+                                                "Notification themes turned off: appointment_confirmations.")
+    db.session.commit()
+    for lang, words, check in (
+            ("fr", "Opposition enregistrée : Mesure d'audience, nowhere. Thèmes de notification désactivés : "
+                   "Confirmations de rendez-vous.", check_french),
+            ("en", "Objection recorded to: Audience measurement, nowhere. Notification themes turned off: "
+                   "Appointment confirmations.", check_english)):
+        page = dpo_client.get(f"/backoffice/requests/{reference}?lang={lang}", headers=HTML).get_data(as_text=True)
+        assert words in html.unescape(page), lang
+        check(page, f"{lang} objection note")
