@@ -430,3 +430,25 @@ def test_an_objection_note_names_the_categories_and_themes_in_words(bo, dpo_clie
         page = dpo_client.get(f"/backoffice/requests/{reference}?lang={lang}", headers=HTML).get_data(as_text=True)
         assert words in html.unescape(page), lang
         check(page, f"{lang} objection note")
+
+
+def test_a_rectification_note_names_columns_and_tables_as_the_data_map_labels_them(bo, dpo_client, dsar_request,
+                                                                                   monkeypatch):
+    from datamap.mapping import DataMap, Store, Table
+    from dsar.services import SYSTEM, add_event
+
+    tenants = Table(name="tenants", subject_column="account_id", on_erasure="delete",
+                    label={"fr": "Mon compte", "en": "My account"},
+                    column_labels={"email": {"fr": "Adresse e-mail", "en": "E-mail address"}})
+    monkeypatch.setitem(bo.extensions, "datamap", DataMap(None, [Store("portal", "sql", tables=[tenants])], {},
+                                                          ("analytics",)))
+    reference = dsar_request(type="rectification")
+    request = db.session.execute(db.select(DsarRequest).where(DsarRequest.reference == reference)).scalar_one()
+    add_event(request, "executed", SYSTEM, note="Rectified email, phone_number in 2 row(s) of portal.tenants, "
+                                                "portal.old_rows.")
+    db.session.commit()
+    for lang, words in (("fr", "Rectifié : Adresse e-mail, phone_number (2 ligne(s) ; Mon compte, portal.old_rows)."),
+                        ("en", "Rectified: E-mail address, phone_number (2 row(s); My account, portal.old_rows).")):
+        page = html.unescape(dpo_client.get(f"/backoffice/requests/{reference}?lang={lang}", headers=HTML)
+                             .get_data(as_text=True))
+        assert words in page, lang
