@@ -127,6 +127,8 @@ def test_bad_input_is_422_with_the_error_tied_to_its_field_and_opens_nothing(cli
     assert body.count('aria-invalid="true"') == (0 if field == "type" else 1)
     if field == "type":
         assert 'aria-describedby="type-error"' in body and 'href="#type-access"' in body
+        for right in ("access", "rectification", "erasure", "restriction", "objection", "portability"):
+            assert f'id="type-{right}" value="{right}" aria-describedby="type-{right}-hint type-error"' in body
     else:
         tied = rf'id="{field}"[^>]*aria-describedby="[^"]*{field}-error"[^>]*aria-invalid="true"[^>]* autofocus'
         assert re.search(tied, body), body

@@ -146,3 +146,15 @@ def test_the_answer_page_fits_a_390_px_phone(phone, service):
     assert _overflow(phone) <= 0
     assert phone.locator(".reference").is_visible() and "au plus tard le" in phone.locator(".due").inner_text()
     assert phone.locator("ol.next-steps li").count() >= 3
+
+
+def test_a_missing_choice_of_right_is_announced_on_the_first_right(page, service):
+    page.goto(f"{service.base}/sites/espace-locataire/rights")
+    page.get_by_label("Votre adresse e-mail").fill("choix@example.fr")
+    page.get_by_label("Vos nom et prénom").fill("Camille Choix")
+    page.get_by_role("button", name="Envoyer ma demande").click()
+    page.wait_for_load_state()
+    assert page.evaluate("document.activeElement.id") == "type-access"
+    described = page.evaluate("document.activeElement.getAttribute('aria-describedby')").split()
+    assert described == ["type-access-hint", "type-error"]
+    assert "Choisissez le droit" in page.locator("#type-error").inner_text()
