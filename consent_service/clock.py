@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import time
 from typing import TypeVar
 
 _Moment = TypeVar("_Moment", dt.datetime, dt.date)
@@ -33,6 +34,12 @@ def rfc3339(moment: dt.datetime | None) -> str | None:
     if moment is None:
         return None
     return utc(moment).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rfc3339_at(timestamp: int) -> str:
+    """``rfc3339`` of a POSIX timestamp (seconds), without building a datetime: the consent
+    cookies carry their expiry this way and consent-state writes it on every page view."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
 
 
 def add_months(moment: _Moment, months: int) -> _Moment:

@@ -3,7 +3,6 @@ and visitor links (sites and policies: cookies/policies.py). Flush, never commit
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import ipaddress
 import types
 import uuid
@@ -164,7 +163,7 @@ def consent_state(policy: CurrentPolicy, raw_consent: str | None, raw_rci: str |
     granted = {k: bool(payload["cat"].get(k, False)) and k not in objected for k in policy.optional}
     return ConsentState(False, None, {**{k: True for k in policy.required}, **granted},
                         consent_id=payload["id"], policy_version=payload["ver"],
-                        valid_until=clock.rfc3339(dt.datetime.fromtimestamp(payload["until"], dt.UTC)),
+                        valid_until=clock.rfc3339_at(payload["until"]),
                         gpc=gpc)
 
 

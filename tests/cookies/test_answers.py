@@ -1,4 +1,5 @@
 """answers.cookie_header writes exactly what werkzeug's dump_cookie writes, on generated input."""
+import datetime as dt
 import warnings
 
 import pytest
@@ -6,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug.http import dump_cookie, http_date
 
+from consent_service import clock
 from cookies import answers
 
 TOKEN = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.", max_size=300)
@@ -60,3 +62,27 @@ def test_the_decision_cookies_are_dump_cookies_own(app, secure):
         # Expires is derived from the clock by both: equal unless a second ticked in between
         assert header.split("; Expires=")[0] == expected.split("; Expires=")[0]
         assert header.split("; Max-Age=")[1] == expected.split("; Max-Age=")[1]
+
+
+JSON_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.dictionaries(st.text(max_size=10), JSON_VALUE, max_size=6), ensure_ascii=st.booleans(),
+       sort_keys=st.booleans())
+def test_json_body_writes_what_flasks_provider_writes(data, ensure_ascii, sort_keys):
+    from flask import Flask
+
+    app = Flask("json_body")
+    app.json.ensure_ascii, app.json.sort_keys = ensure_ascii, sort_keys
+    assert answers.json_body(app, data) == (app.json.dumps(data, separators=(",", ":")) + "\n").encode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(moment=st.datetimes(min_value=dt.datetime(1970, 1, 1), max_value=dt.datetime(9999, 12, 31, 23, 59, 59)))
+def test_rfc3339_of_a_timestamp_is_rfc3339_of_its_datetime(moment):
+    at = moment.replace(microsecond=0, tzinfo=dt.UTC)
+    assert clock.rfc3339_at(int(at.timestamp())) == clock.rfc3339(dt.datetime.fromtimestamp(int(at.timestamp()),
+                                                                                            dt.UTC))

@@ -70,6 +70,16 @@ def test_every_answer_is_timed_by_route_and_status_class(client):
     assert HTTP_LATENCY._labelnames == ("method", "route", "status")
 
 
+def test_invented_methods_share_one_series(client):
+    labels = {"method": "other", "route": "unmatched", "status": "4xx"}
+    before = PROCESS.get_sample_value("consent_http_request_duration_seconds_count", labels) or 0
+    for made_up in ("BREW", "X-NEW-1", "X-NEW-2"):
+        client.open("/no-such-page", method=made_up)
+    assert PROCESS.get_sample_value("consent_http_request_duration_seconds_count", labels) == before + 3
+    assert PROCESS.get_sample_value("consent_http_request_duration_seconds_count",
+                                    {"method": "BREW", "route": "unmatched", "status": "4xx"}) is None
+
+
 def test_the_database_figures_are_read_at_scrape_time(client):
     clock.set_now(T0)
     samples = scrape(client)
