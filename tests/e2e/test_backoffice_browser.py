@@ -168,6 +168,7 @@ def test_english_is_one_click_away(page, office):
 
 
 def test_the_register_pages_with_the_keyboard(page, office):
+    size = office.app.config["BACKOFFICE_PAGE_SIZE"]
     office.app.config["BACKOFFICE_PAGE_SIZE"] = 2
     try:
         sign_in(page, office, "dpo@bailleur.example.fr")
@@ -183,7 +184,7 @@ def test_the_register_pages_with_the_keyboard(page, office):
         second_rows = page.locator("a[href^='/backoffice/requests/']").all_inner_texts()
         assert len(first_rows) == 2 and second_rows and not set(first_rows) & set(second_rows)
     finally:
-        office.app.config.pop("BACKOFFICE_PAGE_SIZE")
+        office.app.config["BACKOFFICE_PAGE_SIZE"] = size  # the setting, not its absence: later pages read it
 
 
 def test_the_statistics_page_prints_without_the_navigation(page, office, tmp_path):
