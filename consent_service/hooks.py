@@ -39,9 +39,10 @@ class Hook(Generic[T]):
     def unregister(self, app: Flask) -> None:
         _registry(app).pop(self.name, None)
 
-    def get(self) -> T:
-        """The current application's implementation (a required hook was checked at start)."""
-        found: T | None = current_app.extensions.get(_EXTENSION, _NONE).get(self.name)
+    def get(self, app: Flask | None = None) -> T:
+        """The application's implementation, the current one's by default (a required hook was
+        checked at start)."""
+        found: T | None = (current_app if app is None else app).extensions.get(_EXTENSION, _NONE).get(self.name)
         if found is None:
             raise MissingHook(f"hook {self.name} is not registered: {self.guarantee} ({self.provider})")
         return found

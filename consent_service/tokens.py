@@ -5,6 +5,7 @@ import functools
 import hmac
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app
@@ -110,9 +111,10 @@ class TimedSerializer(CanonicalMixin, URLSafeTimedSerializer):
     """Signed, timestamped, canonically encoded (links sent by e-mail)."""
 
 
-def signing_keys() -> list[str]:
-    """Older keys first: itsdangerous signs with the last and accepts them all."""
-    config = current_app.config
+def signing_keys(config: Mapping[str, Any] | None = None) -> list[str]:
+    """Older keys first: itsdangerous signs with the last and accepts them all (``config``:
+    an application's, for callers outside its context; the current one's otherwise)."""
+    config = current_app.config if config is None else config
     return [*config.get("SECRET_KEY_FALLBACKS", []), config["SECRET_KEY"]]
 
 
@@ -126,8 +128,8 @@ def _timed(keys: tuple[str, ...], salt: str) -> TimedSerializer:
     return TimedSerializer(list(keys), salt=salt)
 
 
-def readable(salt: str) -> ReadableSerializer:
-    return _readable(tuple(signing_keys()), salt)
+def readable(salt: str, config: Mapping[str, Any] | None = None) -> ReadableSerializer:
+    return _readable(tuple(signing_keys(config)), salt)
 
 
 def timed(salt: str) -> TimedSerializer:

@@ -101,9 +101,8 @@ class HotPaths:
                       limits: RouteLimits) -> Iterable[bytes]:
         def answer() -> tuple[int, Headers, bytes]:
             cookies = _cookies(environ)
-            with self.app.app_context():  # the objection lookup is an app extension
-                state = services.consent_state(policy, cookies.get(CONSENT_COOKIE), cookies.get(RCI_COOKIE),
-                                               views.gpc(environ.get("HTTP_SEC_GPC")))
+            state = services.consent_state(policy, cookies.get(CONSENT_COOKIE), cookies.get(RCI_COOKIE),
+                                           views.gpc(environ.get("HTTP_SEC_GPC")), self.app)
             return 200, [("Content-Type", answers.JSON), ("Cache-Control", answers.STATE_CACHE_CONTROL)], \
                 answers.state_body(self.app, state)
 

@@ -8,6 +8,7 @@ import types
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
+from flask import Flask
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -125,18 +126,21 @@ class ConsentState:
     gpc: bool = False
 
 
-def read_consent_token(raw: str | None) -> dict | None:
+def read_consent_token(raw: str | None, app: Flask | None = None) -> dict | None:
     """The payload of a ``cookie_consent`` value, or None when absent; raises BadData if altered."""
     if not raw:
         return None
-    payload = tokens.readable(CONSENT_SALT).loads(raw)
+    payload = tokens.readable(CONSENT_SALT, None if app is None else app.config).loads(raw)
     if not isinstance(payload, dict) or not {"id", "vid", "site", "ver", "cat", "until"} <= payload.keys():
         raise tokens.BadData("unexpected payload")
     return payload
 
 
-def consent_state(policy: CurrentPolicy, raw_consent: str | None, raw_rci: str | None, gpc: bool) -> ConsentState:
-    """Whether the banner must show, from the two cookies alone (no database read)."""
+def consent_state(policy: CurrentPolicy, raw_consent: str | None, raw_rci: str | None, gpc: bool,
+                  app: Flask | None = None) -> ConsentState:
+    """Whether the banner must show, from the two cookies alone (no database read). ``app``:
+    the application, for the hot handler that answers outside its context (the current one's
+    by default)."""
     nothing = {**{k: True for k in policy.required}, **{k: False for k in policy.optional}}
 
     def show(reason):
@@ -145,8 +149,8 @@ def consent_state(policy: CurrentPolicy, raw_consent: str | None, raw_rci: str |
     if not raw_consent and not raw_rci:
         return show("no_choice")
     try:
-        payload = read_consent_token(raw_consent)
-        rci = tokens.readable(RCI_SALT).loads(raw_rci) if raw_rci else None
+        payload = read_consent_token(raw_consent, app)
+        rci = tokens.readable(RCI_SALT, None if app is None else app.config).loads(raw_rci) if raw_rci else None
         if rci is not None and (not isinstance(rci, dict) or not isinstance(rci.get("due"), int)):
             raise tokens.BadData("unexpected payload")
     except (tokens.BadData, TypeError, ValueError):
@@ -159,7 +163,7 @@ def consent_state(policy: CurrentPolicy, raw_consent: str | None, raw_rci: str |
         return show("expired")
     if payload["ver"] != policy.version:
         return show("policy_changed")
-    objected = objected_categories(payload["vid"])
+    objected = objected_categories(payload["vid"], app)
     granted = {k: bool(payload["cat"].get(k, False)) and k not in objected for k in policy.optional}
     return ConsentState(False, None, {**{k: True for k in policy.required}, **granted},
                         consent_id=payload["id"], policy_version=payload["ver"],
@@ -167,11 +171,11 @@ def consent_state(policy: CurrentPolicy, raw_consent: str | None, raw_rci: str |
                         gpc=gpc)
 
 
-def objected_categories(visitor_id: str) -> frozenset[str]:
+def objected_categories(visitor_id: str, app: Flask | None = None) -> frozenset[str]:
     """Categories the visitor's account objected to (GDPR art. 21), from the lookup another
     package registers as :data:`hooks.CONSENT_OBJECTIONS`; that lookup must answer from a
     short-lived cache, not a database read per call."""
-    return frozenset(hooks.CONSENT_OBJECTIONS.get()(visitor_id))
+    return frozenset(hooks.CONSENT_OBJECTIONS.get(app)(visitor_id))
 
 
 def get_proof(consent_id: str) -> ConsentRecord:

@@ -8,7 +8,7 @@ import threading
 import time
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy.exc import IntegrityError
 
 from consent_service import clock, hooks, pseudonym
@@ -140,7 +140,11 @@ class ObjectionCache:
 
     def __call__(self, visitor_id: str) -> frozenset[str]:
         if time.monotonic() >= self._expires:
-            self.refresh()
+            if has_app_context():
+                self.refresh()
+            else:  # the consent-state hot handler asks outside any context: read in one of our own
+                with self.app.app_context():
+                    self.refresh()
         return self._map.get(visitor_id, frozenset())
 
     def forget(self) -> None:

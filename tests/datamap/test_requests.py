@@ -4,8 +4,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import threading
 import zipfile
 
+import flask
 import pytest
 import sqlalchemy as sa
 
@@ -216,6 +218,21 @@ def test_objections_answer_from_a_cache_without_a_query_per_call(app, client, ap
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", listener)
     assert statements == []
+
+
+def test_the_cache_refreshes_outside_any_application_context(app, client, api_key):
+    """The consent-state hot handler asks without an application context: the cache reads the
+    objections in one of its own."""
+    visitor = consent_for(client, api_key, "A1001")
+    execute(app, "objection")
+    db.session.commit()
+    cache = hooks.CONSENT_OBJECTIONS.get()
+    cache.forget()
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append((flask.has_app_context(), cache(visitor))))
+    thread.start()
+    thread.join()
+    assert seen == [(False, {"analytics"})]
 
 
 def test_the_consent_state_of_an_objecting_account_visitor_has_analytics_off(app, client, api_key):
