@@ -16,6 +16,7 @@ _ALWAYS = (
     ("X-Frame-Options", "DENY"),
     ("Cross-Origin-Opener-Policy", "same-origin"),
 )
+_ALWAYS_NAMED = tuple((key, key.lower(), value) for key, value in _ALWAYS)
 _HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
@@ -23,7 +24,7 @@ def missing_headers(present: Mapping[str, str], path: str, secure: bool) -> list
     """The security headers an answer lacks, each unless the answer set its own. ``present``
     maps the answer's lower-cased header names to their values. The Flask hook and the hot-path
     handlers (``cookies/hot.py``) both call this: a header added here reaches every answer."""
-    missing = [(key, value) for key, value in _ALWAYS if key.lower() not in present]
+    missing = [(key, value) for key, lower, value in _ALWAYS_NAMED if lower not in present]
     if "content-security-policy" not in present:
         mimetype = present.get("content-type", "").partition(";")[0].strip().lower()
         if path.startswith("/v1") or mimetype == "application/json":

@@ -126,12 +126,15 @@ class ConsentState:
     gpc: bool = False
 
 
+CONSENT_PAYLOAD_KEYS = frozenset({"id", "vid", "site", "ver", "cat", "until"})
+
+
 def read_consent_token(raw: str | None, app: Flask | None = None) -> dict | None:
     """The payload of a ``cookie_consent`` value, or None when absent; raises BadData if altered."""
     if not raw:
         return None
     payload = tokens.readable(CONSENT_SALT, None if app is None else app.config).loads(raw)
-    if not isinstance(payload, dict) or not {"id", "vid", "site", "ver", "cat", "until"} <= payload.keys():
+    if not isinstance(payload, dict) or not CONSENT_PAYLOAD_KEYS <= payload.keys():
         raise tokens.BadData("unexpected payload")
     return payload
 
@@ -141,10 +144,9 @@ def consent_state(policy: CurrentPolicy, raw_consent: str | None, raw_rci: str |
     """Whether the banner must show, from the two cookies alone (no database read). ``app``:
     the application, for the hot handler that answers outside its context (the current one's
     by default)."""
-    nothing = {**{k: True for k in policy.required}, **{k: False for k in policy.optional}}
-
     def show(reason):
-        return ConsentState(True, reason, dict(nothing), gpc=gpc)
+        return ConsentState(True, reason, {**{k: True for k in policy.required},
+                                           **{k: False for k in policy.optional}}, gpc=gpc)
 
     if not raw_consent and not raw_rci:
         return show("no_choice")
@@ -164,8 +166,11 @@ def consent_state(policy: CurrentPolicy, raw_consent: str | None, raw_rci: str |
     if payload["ver"] != policy.version:
         return show("policy_changed")
     objected = objected_categories(payload["vid"], app)
-    granted = {k: bool(payload["cat"].get(k, False)) and k not in objected for k in policy.optional}
-    return ConsentState(False, None, {**{k: True for k in policy.required}, **granted},
+    chosen = payload["cat"]
+    categories = {k: True for k in policy.required}
+    for k in policy.optional:
+        categories[k] = bool(chosen.get(k, False)) and k not in objected
+    return ConsentState(False, None, categories,
                         consent_id=payload["id"], policy_version=payload["ver"],
                         valid_until=clock.rfc3339_at(payload["until"]),
                         gpc=gpc)
