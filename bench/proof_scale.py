@@ -7,8 +7,8 @@ spread evenly over ``--months`` months ending now; three proofs per visitor; one
 two visitors for ``--accounts`` accounts), then measures:
 
 1. **A month's retention**: the service's sweep (``ExpiredProofSweep`` as the worker runs it:
-   the expired month partition detached and dropped) versus one raw ``DELETE`` of the same
-   rows (timed, then rolled back). Target <= 0.05x. Meanwhile a second connection keeps writing
+   the expired month partition detached, then dropped in the next transaction) versus one raw
+   ``DELETE`` of the same rows (timed, then rolled back). Target <= 0.05x. Meanwhile a second connection keeps writing
    proofs and reading histories: its slowest statement during each is the longest any client
    waited for a lock (target < 100 ms). One hour of boundary-month rows deleted row by row
    (what each hourly pass does) is shown too.
@@ -158,20 +158,20 @@ def _vacuum(db, table: str) -> None:
 
 def _drain(sweep) -> tuple[int, float, float]:
     """Run a retention sweep as the worker does (a commit after each batch): (rows, seconds,
-    seconds of the first commit, the one that drops the expired months)."""
+    seconds of the longest commit: the one that drops the expired months and frees their files,
+    the second one since the month is detached first)."""
     from consent_service.extensions import db
 
-    started, total, first_commit = time.perf_counter(), 0, None
+    started, total, longest_commit = time.perf_counter(), 0, 0.0
     while True:
         count = sweep()
         committing = time.perf_counter()
         db.session.commit()
-        if first_commit is None:
-            first_commit = time.perf_counter() - committing
+        longest_commit = max(longest_commit, time.perf_counter() - committing)
         if not count:
             break
         total += count
-    return total, time.perf_counter() - started, first_commit or 0.0
+    return total, time.perf_counter() - started, longest_commit
 
 
 def history_p99(app, lookups: int, accounts: int, visitors: int, seed: int = 99) -> tuple[float, float]:

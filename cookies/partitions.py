@@ -5,9 +5,10 @@ month (UTC), named ``consent_records_yYYYYmMM``, plus ``consent_records_default`
 row no month partition takes (a worker that fell behind, a clock moved by hand): a write
 never fails for want of a partition. The worker job ``proof-partitions`` keeps the current
 month and ``AHEAD`` months after it created, and moves rows out of the default partition
-into the month created for them. The retention sweep drops whole expired months here
-(``drop_expired``), and deletes row by row only in the month that straddles the cutoff and
-in the default partition (``subject_data.ExpiredProofSweep``).
+into the month created for them. The retention sweep detaches whole expired months, then
+drops them in a later transaction (``detach_expired``, ``drop_detached``), and deletes row by
+row only in the month that straddles the cutoff and in the default partition
+(``subject_data.ExpiredProofSweep``).
 
 SQLite keeps one plain table: every function here does nothing there.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from sqlalchemy import Connection, text
 
@@ -109,20 +110,43 @@ def ensure_months(now: dt.datetime | None = None, ahead: int = AHEAD) -> int:
     return created
 
 
-def drop_expired(before: dt.datetime) -> int:
-    """Drop every month partition whose whole month is before ``before``; returns how many
-    proofs went. The month that holds ``before`` is left to the row-by-row sweep."""
+def detach_expired(before: dt.datetime) -> tuple[int, list[str]]:
+    """Detach every month partition whose whole month is before ``before``: (how many proofs
+    they hold, their names). The caller commits, then calls ``drop_detached``: the proof
+    table's lock is held for the detach alone, not while the months' files are freed (on
+    this VM's disk a month's files take 120-150 ms to free, and every writer waited for it).
+    The month that holds ``before`` is left to the row-by-row sweep."""
     connection = db.session.connection()
     if not is_partitioned(connection):
-        return 0
-    removed = 0
+        return 0, []
+    counted, names = 0, []
     for month in months(connection):
         if dt.datetime.combine(next_month(month), dt.time(), dt.UTC) > before:
             break  # months are in order: this one and the later ones hold proofs still kept
         name = partition_name(month)
-        removed += connection.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
+        counted += connection.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
         connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
         connection.execute(text(f'ALTER TABLE "{TABLE}" DETACH PARTITION "{name}"'))
+        names.append(name)
+    return counted, names
+
+
+def drop_detached(counted: Collection[str] = ()) -> int:
+    """Drop the month tables no longer attached: those ``detach_expired`` detached, and any a
+    sweep stopped before dropping (a worker killed in between). Returns the proofs held by
+    the tables not in ``counted`` (already counted by the caller), so a receipt counts each
+    proof once."""
+    connection = db.session.connection()
+    if not is_partitioned(connection):
+        return 0
+    candidates = connection.execute(text(
+        "SELECT c.relname FROM pg_class c WHERE c.relnamespace = to_regnamespace(current_schema()) "
+        "AND c.relkind = 'r' AND NOT c.relispartition AND c.relname LIKE :prefix"),
+        {"prefix": f"{TABLE}\\_y%"}).scalars()
+    removed = 0
+    for name in sorted(name for name in candidates if _NAME.match(name)):
+        if name not in counted:
+            removed += connection.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
         connection.execute(text(f'DROP TABLE "{name}"'))
         log.info("proof partition %s dropped (retention)", name)
     return removed

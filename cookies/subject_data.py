@@ -111,15 +111,26 @@ class ExpiredProofSweep:
     def __init__(self, before: dt.datetime, batch: int):
         self.before, self.batch = before, batch
         self.after: dt.datetime | None = None
+        self.detached: list[str] = []
 
     def __call__(self) -> int:
         at = ConsentRecord.recorded_at
         dropped = 0
         if self.after is None:
             erasures.note_swept("consent", self.before)  # sealed leaves stay (docs/proofs.md)
-            # Whole expired months go at once (PostgreSQL); rows are deleted one by one only
-            # in the month that holds the cutoff and in the default partition.
-            dropped = partitions.drop_expired(self.before)
+            # Whole expired months go at once (PostgreSQL): detached in this call's transaction,
+            # dropped in the next one's, so the proof table is locked only for the detach.
+            # Rows are deleted one by one only in the month that holds the cutoff and in the
+            # default partition.
+            dropped = partitions.drop_detached()  # left by a sweep that stopped in between
+            detached, self.detached = partitions.detach_expired(self.before)
+            dropped += detached
+            if self.detached and not detached:  # empty months: nothing to wait for
+                partitions.drop_detached(self.detached)
+                self.detached = []
+        elif self.detached:
+            partitions.drop_detached(self.detached)
+            self.detached = []
         window = [at < self.before] + ([at > self.after] if self.after is not None else [])
         boundary = db.session.execute(select(at).where(*window).order_by(at)
                                       .offset(max(self.batch, 1) - 1).limit(1)).scalar_one_or_none()

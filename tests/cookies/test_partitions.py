@@ -56,7 +56,8 @@ def test_sqlite_keeps_one_plain_table(app, backend):
         pytest.skip("the SQLite behaviour")
     _insert(NOW - dt.timedelta(days=400), NOW)
     assert not partitions.is_partitioned(db.session.connection())
-    assert partitions.ensure_months(NOW) == 0 and partitions.drop_expired(NOW) == 0
+    assert partitions.ensure_months(NOW) == 0 and partitions.detach_expired(NOW) == (0, [])
+    assert partitions.drop_detached() == 0
     assert _drain(ExpiredProofSweep(NOW - dt.timedelta(days=1), 100)) == 1
 
 
@@ -134,6 +135,56 @@ def test_retention_drops_whole_months_and_deletes_rows_only_at_the_boundary(pg):
     assert dt.date(2026, 2, 1) not in left and dt.date(2026, 3, 1) in left
     remaining = set(db.session.execute(sa.select(ConsentRecord.recorded_at)).scalars())
     assert remaining == set(boundary_new + kept)
+
+
+def _expired_and_kept():
+    clock.set_now(NOW)
+    _insert(dt.datetime(2026, 2, 3, tzinfo=UTC), dt.datetime(2026, 2, 20, tzinfo=UTC), NOW)
+    partitions.ensure_months(NOW)
+    db.session.commit()
+    return dt.datetime(2026, 3, 1, tzinfo=UTC), partitions.partition_name(dt.date(2026, 2, 1))
+
+
+def _table_exists(name: str) -> bool:
+    return db.session.execute(sa.text("SELECT to_regclass(:n)"), {"n": name}).scalar() is not None
+
+
+def test_writers_do_not_wait_while_an_expired_month_is_dropped(pg):
+    """The month is detached in one transaction and dropped in the next, which locks only the
+    detached table: a writer goes on while the month's files are freed."""
+    cutoff, expired_month = _expired_and_kept()
+    sweep = ExpiredProofSweep(cutoff, 100)
+    assert sweep() == 2
+    assert _table_exists(expired_month)  # detached only: its files are not freed under the proof table's lock
+    db.session.commit()
+    assert sweep() == 0  # the drop, not committed yet: its files would be freed at commit
+    assert not _table_exists(expired_month)
+    with db.engine.connect() as writer:
+        writer.execute(sa.text("SET lock_timeout = '300ms'"))
+        writer.execute(ConsentRecord.__table__.insert(), [_proof(NOW)])  # raises if it has to wait
+        writer.commit()
+    db.session.commit()
+    assert db.session.execute(sa.select(sa.func.count()).select_from(ConsentRecord)).scalar_one() == 2
+
+
+def test_a_month_left_detached_by_a_stopped_sweep_is_dropped_and_counted_by_the_next(pg):
+    cutoff, expired_month = _expired_and_kept()
+    partitions.detach_expired(cutoff)
+    db.session.commit()  # the worker stops here: the month is detached, its rows still on disk
+    assert _table_exists(expired_month) and _rows_in(expired_month) == 2
+    assert _drain(ExpiredProofSweep(cutoff, 100)) == 2  # counted once, by the sweep that drops it
+    assert not _table_exists(expired_month)
+
+
+def test_an_empty_expired_month_is_dropped_at_once(pg):
+    clock.set_now(NOW)
+    partitions.ensure_months(dt.datetime(2026, 2, 10, tzinfo=UTC))
+    partitions.ensure_months(NOW)
+    db.session.commit()
+    empty_month = partitions.partition_name(dt.date(2026, 2, 1))
+    assert _table_exists(empty_month)
+    assert _drain(ExpiredProofSweep(dt.datetime(2026, 3, 1, tzinfo=UTC), 100)) == 0
+    assert not _table_exists(empty_month)
 
 
 def test_a_default_partition_row_past_retention_is_deleted_too(pg):
