@@ -97,9 +97,10 @@ def visitors_of(account_ids: Iterable[str] | Select[Any]) -> list[tuple[str, str
 
 class ExpiredProofSweep:
     """Deletes the consent records recorded before ``before``: on its first call, the whole
-    expired month partitions (PostgreSQL, cookies/partitions.py); then, oldest first, one bounded batch
-    per call (flushed, not committed: the caller commits between batches, so no lock is held
-    long); a call returns how many went, 0 once none is left.
+    expired month partitions (PostgreSQL, cookies/partitions.py: detached by the first call,
+    dropped by the second); then, oldest first, one bounded batch per call (flushed, not
+    committed: the caller commits between batches, so no lock is held long); a call returns
+    how many went, 0 once none is left.
 
     A batch is a range of ``recorded_at``: its upper end is found in the index, and the next
     batch starts above it. Paging from the oldest row each time would walk again over the
@@ -112,20 +113,23 @@ class ExpiredProofSweep:
         self.before, self.batch = before, batch
         self.after: dt.datetime | None = None
         self.detached: list[str] = []
+        self.months_done = False
 
     def __call__(self) -> int:
         at = ConsentRecord.recorded_at
         dropped = 0
-        if self.after is None:
+        if not self.months_done:
+            self.months_done = True
             erasures.note_swept("consent", self.before)  # sealed leaves stay (docs/proofs.md)
             # Whole expired months go at once (PostgreSQL): detached in this call's transaction,
-            # dropped in the next one's, so the proof table is locked only for the detach.
-            # Rows are deleted one by one only in the month that holds the cutoff and in the
-            # default partition.
+            # which returns at once, and dropped in the next one's, so the proof table is locked
+            # only for the detach. Rows are deleted one by one only in the month that holds the
+            # cutoff and in the default partition.
             dropped = partitions.drop_detached()  # left by a sweep that stopped in between
             detached, self.detached = partitions.detach_expired(self.before)
-            dropped += detached
-            if self.detached and not detached:  # empty months: nothing to wait for
+            if detached:
+                return dropped + detached
+            if self.detached:  # empty months: nothing to wait for
                 partitions.drop_detached(self.detached)
                 self.detached = []
         elif self.detached:
