@@ -37,13 +37,15 @@ def policy_cache_headers(policy: policies.CurrentPolicy) -> list[tuple[str, str]
 
 
 def not_modified(policy: policies.CurrentPolicy, if_none_match: str | None) -> bool:
-    """Whether ``If-None-Match`` names the current version (or is ``*``)."""
+    """Whether ``If-None-Match`` names the current version (or is ``*``). The comparison is
+    weak, as RFC 9110 asks for ``If-None-Match``: a proxy that compresses the answer (nginx
+    with ``gzip``) hands browsers ``W/"…"``, which must still revalidate."""
     if not if_none_match:
         return False
     if if_none_match == policy.etag:  # what banner.js sends: no parsing needed
         return True
     etags = parse_etags(if_none_match)
-    return etags.star_tag or etags.contains(policy.etag.strip('"'))
+    return etags.star_tag or etags.contains_weak(policy.etag.strip('"'))
 
 
 def json_body(app: Flask, data: Any) -> bytes:

@@ -134,6 +134,7 @@ def test_reads_are_answered_as_flask_answers_them(app, client, admin, handed):
         ("GET", POLICY, {"If-None-Match": etag}),
         ("HEAD", POLICY, {"If-None-Match": etag, "Origin": ORIGIN}),
         ("GET", POLICY, {"If-None-Match": f'W/"x", {etag}'}),
+        ("GET", POLICY, {"If-None-Match": f"W/{etag}"}),
         ("GET", STATE, {"Cookie": jar}),
         ("GET", STATE, {"Cookie": jar, "Origin": ORIGIN, "Sec-GPC": "1"}),
         ("GET", STATE, {"Cookie": jar.replace("cookie_consent=", "cookie_consent=x", 1)}),

@@ -277,6 +277,14 @@ def test_the_deployment_walk(deployment):
     status = d.flask("worker", "status", "--max-age", "60")
     assert status.count(" running") == 2
 
+    # the policy goes compressed, and its weakened ETag still revalidates
+    packed = d.request("GET", f"/v1/sites/{SITE}/policy", headers={"Accept-Encoding": "gzip", "Origin": ORIGIN})
+    assert packed.status == 200 and packed.headers["Content-Encoding"] == "gzip", packed.headers
+    assert packed.json()["version"] == 1 and packed.headers["Access-Control-Allow-Origin"] == ORIGIN
+    again = d.request("GET", f"/v1/sites/{SITE}/policy",
+                      headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]})
+    assert again.status == 304, again.headers
+
     # the banner is cached by nginx
     assert d.request("GET", "/banner.js").headers["X-Cache-Status"] in ("MISS", "EXPIRED")
     assert d.request("GET", "/banner.js").headers["X-Cache-Status"] == "HIT"
