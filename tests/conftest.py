@@ -177,3 +177,38 @@ def api_key(app):
         return {"Authorization": f"Bearer {key}"}
 
     return factory
+
+
+def require_browser() -> None:
+    """Skip a browser test when /usr/bin/chromium or playwright is missing, unless REQUIRE_BROWSER=1
+    (CI), which makes that a failure."""
+    from tests.e2e.server import CHROMIUM
+
+    problem = None
+    if not os.path.exists(CHROMIUM):
+        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "playwright is not installed"
+    if problem:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"REQUIRE_BROWSER=1 but {problem}")
+        pytest.skip(problem)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """The one chromium of the session, for every browser test of every area. Playwright's sync
+    API runs its own event loop from start to stop: a second ``sync_playwright()`` opened while
+    this one lives fails ("Sync API inside the asyncio loop"), so no test starts its own."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -78,16 +78,11 @@ def test_a_table_longer_than_the_preview_says_where_the_rest_is(app, client, mon
            "tous." in text
 
 
-def test_the_summary_fits_a_390_px_phone_in_chromium(app, client, api_key, portal, tmp_path):
+def test_the_summary_fits_a_390_px_phone_in_chromium(app, client, api_key, portal, browser, tmp_path):
     """Opened from the unzipped export, as a tenant would, with a data map that names its tables
-    and columns as the demo's does. SCREENSHOT_DIR=docs/screenshots keeps its picture."""
+    and columns as the demo's does. SCREENSHOT_DIR=docs/screenshots keeps its picture. The chromium
+    is the session's (``browser``): a Playwright of its own would fail after the e2e tests."""
     from datamap.loader import load
-
-    from ..e2e.conftest import _require_browser
-    from ..e2e.server import CHROMIUM, CHROMIUM_ARGS
-
-    _require_browser()
-    from playwright.sync_api import sync_playwright
 
     portal.write_map(_labelled_map(portal))
     app.extensions["datamap"] = load(str(portal.map_path))
@@ -95,9 +90,9 @@ def test_the_summary_fits_a_390_px_phone_in_chromium(app, client, api_key, porta
     path = tmp_path / "summary.html"
     path.write_text(summary_of(app, client), encoding="utf-8")
     screenshots = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    try:
+        page = context.new_page()
         page.goto(path.as_uri())
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0
@@ -109,7 +104,8 @@ def test_the_summary_fits_a_390_px_phone_in_chromium(app, client, api_key, porta
         page.screenshot(path=str(screenshots / "export-summary-phone.png"), full_page=False)
         page.set_viewport_size({"width": 1280, "height": 900})
         page.screenshot(path=str(screenshots / "export-summary.png"), full_page=False)
-        browser.close()
+    finally:
+        context.close()
 
 
 LABELS = {

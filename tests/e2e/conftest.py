@@ -1,44 +1,19 @@
-"""Browser fixtures: Debian's chromium through Playwright, the service and a portal on real ports.
+"""Browser fixtures: the service and a portal on real ports; the session's chromium (``browser``) is
+the root conftest's, shared with the other areas' browser tests.
 
 Skipped when /usr/bin/chromium is missing, unless REQUIRE_BROWSER=1 (CI), which makes that a failure."""
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from .server import CHROMIUM, CHROMIUM_ARGS, Portal, Service
+from tests.conftest import require_browser
 
-
-def _require_browser():
-    problem = None
-    if not os.path.exists(CHROMIUM):
-        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "playwright is not installed"
-    if problem:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {problem}")
-        pytest.skip(problem)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+from .server import Portal, Service
 
 
 @pytest.fixture(scope="session")
 def service(tmp_path_factory):
-    _require_browser()
+    require_browser()
     server = Service(tmp_path_factory.mktemp("e2e")).start()
     yield server
     server.stop()
