@@ -63,6 +63,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None, environ: Mappi
         feature.init_app(app)
     mail.init_app(app)  # last: a worker pass sends the mail its other jobs queued
     hooks.check(app)  # a required hook nobody registered stops the start here
+    request_id.install(app)  # around the hot handlers too: their log lines carry the answer's id
     metrics.init_app(app)  # last: its timer wraps every handler, the hot ones included
     return app
 

@@ -8,12 +8,19 @@ The id is computed once per request and kept in the WSGI environ, so the Flask h
 hot-path handlers (``cookies/hot.py``, which answer without Flask's hooks) and the log
 formatter all see the same value: ``for_environ`` is the one function they call. Inside a
 Flask request it is also ``flask.g.request_id``; ``current()`` reads it for log lines.
+
+:class:`CurrentId` (a WSGI layer ``create_app`` puts around the hot handlers and Flask) makes
+that id current for the whole call, so a line logged where no Flask request context exists (a
+hot handler recording a consent, which opens an application context only) carries it too. It
+is a context variable, set from ``for_environ`` and reset when the call returns, so a thread's
+next request or a worker never sees a stale id.
 """
 from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
+from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
@@ -23,6 +30,7 @@ ENVIRON_KEY = "consent_service.request_id"
 MAX_LENGTH = 128
 _INCOMING = "HTTP_X_REQUEST_ID"
 _SANE = re.compile(rf"[A-Za-z0-9\-_.:+/=@]{{1,{MAX_LENGTH}}}")
+_CURRENT: ContextVar[str | None] = ContextVar("consent_service_request_id", default=None)
 
 
 def is_sane(value: str | None) -> bool:
@@ -47,9 +55,23 @@ def for_environ(environ: MutableMapping[str, Any]) -> str:
 
 def current() -> str | None:
     """The id of the request being served, or None outside a request (e.g. in the worker)."""
-    if not has_request_context():
-        return None
-    return for_environ(request.environ)
+    if has_request_context():
+        return for_environ(request.environ)
+    return _CURRENT.get()
+
+
+class CurrentId:
+    """WSGI layer: the request's id is ``current()`` while the wrapped app answers the call."""
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: MutableMapping[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        token = _CURRENT.set(for_environ(environ))
+        try:
+            return self.wsgi_app(environ, start_response)
+        finally:
+            _CURRENT.reset(token)
 
 
 def _assign() -> None:
@@ -66,3 +88,9 @@ def init_app(app: Flask) -> None:
     has one) and return it on every answer, errors included."""
     app.before_request_funcs.setdefault(None, []).insert(0, _assign)
     app.after_request(_answer)
+
+
+def install(app: Flask) -> None:
+    """Make the id current around everything that answers (the hot handlers, ProxyFix, Flask):
+    called by ``create_app`` once the features have put their WSGI layers in place."""
+    app.wsgi_app = CurrentId(app.wsgi_app)  # type: ignore[method-assign]

@@ -334,3 +334,42 @@ def handed_of():
     yield factory
     for hot, flask_wsgi in restore:
         hot.flask = flask_wsgi
+
+
+@pytest.mark.parametrize("limit", ["off", "600 per minute"])  # off: the write runs without a request context
+def test_a_line_logged_while_a_hot_handler_records_a_consent_carries_the_answers_request_id(
+        app_with, admin_key, handed_of, monkeypatch, limit):
+    import io
+    import json
+    import logging
+
+    from consent_service import logs
+    from cookies import views
+
+    app = app_with(CONSENT_RATE_LIMIT=limit)
+    client = app.test_client()
+    _site(client, admin_key(app))
+    handed = handed_of(app)
+    record = views.record
+
+    def recording_with_a_warning(*args, **kwargs):
+        logging.getLogger("cookies.views").warning("a warning while recording a consent")
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(views, "record", recording_with_a_warning)
+    stream = io.StringIO()
+    handler = logs.handler("json", stream)
+    logger = logging.getLogger("cookies.views")
+    logger.addHandler(handler)
+    try:
+        sent = client.post(WRITE, json={"action": "accept_all"}, headers={"X-Request-Id": "trace-hot-1"})
+        generated = client.post(WRITE, json={"action": "refuse_all"})
+    finally:
+        logger.removeHandler(handler)
+    assert sent.status_code == generated.status_code == 201 and handed == []  # the hot handler answered both
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["request_id"] for line in lines] == [sent.headers["X-Request-Id"], generated.headers["X-Request-Id"]]
+    assert sent.headers["X-Request-Id"] == "trace-hot-1" and generated.headers["X-Request-Id"] != "trace-hot-1"
+    from consent_service import request_id
+
+    assert request_id.current() is None  # nothing stays current once the answer is given

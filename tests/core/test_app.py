@@ -120,7 +120,8 @@ def test_proxy_hops_decide_the_client_address():
     for hops, expected in ((0, "127.0.0.1"), (1, "198.51.100.7")):
         application = create_app({"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": "sqlite://"},
                                  environ={"SECRET_KEY": "k", "TRUSTED_PROXY_HOPS": str(hops)})
-        assert isinstance(application.wsgi_app.wsgi_app, ProxyFix) == bool(hops)  # inside the metrics timer
+        # inside the metrics timer and the layer that makes the request id current
+        assert isinstance(application.wsgi_app.wsgi_app.wsgi_app, ProxyFix) == bool(hops)
 
         @application.get("/whoami")
         def whoami():
