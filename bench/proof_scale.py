@@ -7,11 +7,13 @@ spread evenly over ``--months`` months ending now; three proofs per visitor; one
 two visitors for ``--accounts`` accounts), then measures:
 
 1. **A month's retention**: the service's sweep (``ExpiredProofSweep`` as the worker runs it:
-   the expired month partition detached, then dropped in the next transaction) versus one raw
-   ``DELETE`` of the same rows (timed, then rolled back). Target <= 0.05x. Meanwhile a second connection keeps writing
-   proofs and reading histories: its slowest statement during each is the longest any client
-   waited for a lock (target < 100 ms). One hour of boundary-month rows deleted row by row
-   (what each hourly pass does) is shown too.
+   the expired month partition detached, which takes its proofs out of the table, then counted
+   for the receipt and dropped in the next transaction) versus one raw ``DELETE`` of the same
+   rows (timed, then rolled back), until the proofs are out of the table and whole. Target
+   <= 0.05x. Beside the drop: what this disk takes to free a file of the month's size.
+   Meanwhile a second connection keeps writing proofs and reading histories: its slowest
+   statement during each is the longest any client waited for a lock (target < 100 ms). One
+   hour of boundary-month rows deleted row by row (what each hourly pass does) is shown too.
 2. **History p99** by visitor and by account (``services.history``, the API's query) on the
    full table versus the same look-ups on an empty one, three times: as found (pages read
    lately in memory, the rest on disk), after reading every index into the OS cache
@@ -111,6 +113,8 @@ def bench_retention(app, url: str, rows: int, now: dt.datetime) -> list[str]:
         cutoff = dt.datetime.combine(partitions.next_month(oldest), dt.time(), UTC)
         month_rows = db.session.execute(sa.text("SELECT count(*) FROM consent_records WHERE recorded_at < :c"),
                                         {"c": cutoff}).scalar_one()
+        month_bytes = db.session.execute(sa.text("SELECT pg_total_relation_size(:t)"),
+                                         {"t": partitions.partition_name(oldest)}).scalar_one()
         db.session.commit()
         with Prober(url, rows // 3) as raw_probe:
             started = time.perf_counter()
@@ -124,9 +128,9 @@ def bench_retention(app, url: str, rows: int, now: dt.datetime) -> list[str]:
         # the month as it was.
         _vacuum(db, partitions.partition_name(oldest))
         with Prober(url, rows // 3) as sweep_probe:
-            swept, sweep_seconds, drop_commit = _drain(ExpiredProofSweep(cutoff, 20_000))
+            swept, sweep_seconds, out_of_reach, drop_commit = _drain(ExpiredProofSweep(cutoff, 20_000))
         assert swept == month_rows, (swept, month_rows)
-        hour_rows, hour_seconds, _ = _drain(ExpiredProofSweep(cutoff + dt.timedelta(hours=1), 20_000))
+        hour_rows, hour_seconds, _, _ = _drain(ExpiredProofSweep(cutoff + dt.timedelta(hours=1), 20_000))
         # What the sweep spends counting a month for its receipt (the next month, the same size)
         next_month = partitions.partition_name(partitions.months(db.session.connection())[0])
         db.session.commit()
@@ -134,17 +138,22 @@ def bench_retention(app, url: str, rows: int, now: dt.datetime) -> list[str]:
         db.session.execute(sa.text(f'SELECT count(*) FROM "{next_month}"')).scalar_one()
         count_seconds = time.perf_counter() - started
         db.session.commit()
-    ratio = sweep_seconds / raw_seconds
+    free_seconds = _free_file_seconds(month_bytes)
+    reach, whole = out_of_reach / raw_seconds, sweep_seconds / raw_seconds
     return [
-        f"| A month's retention ({month_rows:,} proofs) | {sweep_seconds * 1000:,.0f} ms | one raw DELETE of the "
-        f"same rows: {raw_seconds * 1000:,.0f} ms | {ratio:.3f}× | ≤ 0.05× | {_met(ratio <= 0.05)} |",
+        f"| A month's retention ({month_rows:,} proofs, {month_bytes / 2**20:,.0f} MB): its proofs out of the "
+        f"table (the detach, committed) | {out_of_reach * 1000:,.1f} ms | one raw DELETE of the same rows: "
+        f"{raw_seconds * 1000:,.0f} ms | {reach:.3f}× | ≤ 0.05× | {_met(reach <= 0.05)} |",
+        f"| A month's retention, whole: then counted for the receipt and dropped (files freed) | "
+        f"{sweep_seconds * 1000:,.0f} ms | the same DELETE | {whole:.3f}× | ≤ 0.05× | {_met(whole <= 0.05)} |",
         f"| Longest wait of another client (insert + history) during it | {sweep_probe.slowest * 1000:.0f} ms "
         f"({sweep_probe.count} statements) | during the raw DELETE: {raw_probe.slowest * 1000:.0f} ms "
         f"({raw_probe.count}) | — | < 100 ms | {_met(sweep_probe.slowest < 0.1)} |",
         f"| of which counting the month's proofs for the receipt (timed on the next month) | "
         f"{count_seconds * 1000:,.0f} ms | — | {(sweep_seconds - count_seconds) / raw_seconds:.3f}× without it "
         "| — | — |",
-        f"| of which the commit of the drop (the month's files freed) | {drop_commit * 1000:,.0f} ms | — | "
+        f"| of which the commit of the drop (the month's files freed) | {drop_commit * 1000:,.0f} ms | freeing a "
+        f"file of the month's size on this disk, outside PostgreSQL: {free_seconds * 1000:,.0f} ms | "
         f"{(sweep_seconds - count_seconds - drop_commit) / raw_seconds:.3f}× without both | — | — |",
         f"| The boundary month's next hour, row by row ({hour_rows:,} proofs: one hourly pass) | "
         f"{hour_seconds * 1000:,.0f} ms | — | — | — | — |",
@@ -156,22 +165,40 @@ def _vacuum(db, table: str) -> None:
         connection.execute(sa.text(f'VACUUM ANALYZE "{table}"'))
 
 
-def _drain(sweep) -> tuple[int, float, float]:
-    """Run a retention sweep as the worker does (a commit after each batch): (rows, seconds,
-    seconds of the longest commit: the one that drops the expired months and frees their files,
-    the second one since the month is detached first)."""
+def _free_file_seconds(size: int) -> float:
+    """What this disk takes to free ``size`` bytes of a written file (truncating it, as
+    PostgreSQL does to a dropped table's files): the floor of any drop, whatever the database."""
+    import tempfile
+
+    chunk = os.urandom(1 << 20)
+    with tempfile.NamedTemporaryFile(dir=os.environ.get("BENCH_FREE_DIR", "/var/tmp")) as handle:
+        for _ in range(max(size >> 20, 1)):
+            handle.write(chunk)
+        handle.flush()
+        os.fsync(handle.fileno())
+        started = time.perf_counter()
+        os.truncate(handle.name, 0)
+        return time.perf_counter() - started
+
+
+def _drain(sweep) -> tuple[int, float, float, float]:
+    """Run a retention sweep as the worker does (a commit after each call): (rows, seconds,
+    seconds until the first commit: the expired months out of the table, seconds of the longest
+    commit: the one that frees the dropped months' files)."""
     from consent_service.extensions import db
 
-    started, total, longest_commit = time.perf_counter(), 0, 0.0
+    started, total, longest_commit, first_commit = time.perf_counter(), 0, 0.0, None
     while True:
         count = sweep()
         committing = time.perf_counter()
         db.session.commit()
         longest_commit = max(longest_commit, time.perf_counter() - committing)
-        if not count:
-            break
+        if first_commit is None:
+            first_commit = time.perf_counter() - started
         total += count
-    return total, time.perf_counter() - started, longest_commit
+        if not count and not sweep.pending:
+            break
+    return total, time.perf_counter() - started, first_commit, longest_commit
 
 
 def history_p99(app, lookups: int, accounts: int, visitors: int, seed: int = 99) -> tuple[float, float]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 
 from sqlalchemy import Connection, text
 
@@ -110,32 +110,32 @@ def ensure_months(now: dt.datetime | None = None, ahead: int = AHEAD) -> int:
     return created
 
 
-def detach_expired(before: dt.datetime) -> tuple[int, list[str]]:
-    """Detach every month partition whose whole month is before ``before``: (how many proofs
-    they hold, their names). The caller commits, then calls ``drop_detached``: the proof
-    table's lock is held for the detach alone, not while the months' files are freed (on
-    this VM's disk a month's files take 120-150 ms to free, and every writer waited for it).
-    The month that holds ``before`` is left to the row-by-row sweep."""
+def detach_expired(before: dt.datetime) -> list[str]:
+    """Detach every month partition whose whole month is before ``before``; returns their names.
+    Once the caller commits, their proofs are out of every reader's reach. The proof table is
+    locked for the detach alone: the months are counted and their files freed by
+    ``drop_detached``, in a later transaction that locks only the detached tables (on this VM's
+    disk a month's files take about 100 ms to free, and every writer waited for it). The month
+    that holds ``before`` is left to the row-by-row sweep."""
     connection = db.session.connection()
     if not is_partitioned(connection):
-        return 0, []
-    counted, names = 0, []
+        return []
+    names = []
     for month in months(connection):
         if dt.datetime.combine(next_month(month), dt.time(), dt.UTC) > before:
             break  # months are in order: this one and the later ones hold proofs still kept
         name = partition_name(month)
-        counted += connection.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
         connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
         connection.execute(text(f'ALTER TABLE "{TABLE}" DETACH PARTITION "{name}"'))
         names.append(name)
-    return counted, names
+    return names
 
 
-def drop_detached(counted: Collection[str] = ()) -> int:
-    """Drop the month tables no longer attached: those ``detach_expired`` detached, and any a
-    sweep stopped before dropping (a worker killed in between). Returns the proofs held by
-    the tables not in ``counted`` (already counted by the caller), so a receipt counts each
-    proof once."""
+def drop_detached() -> int:
+    """Count and drop the month tables no longer attached: those ``detach_expired`` detached, and
+    any a sweep stopped before dropping (a worker killed in between). Returns the proofs they
+    held. Counted once detached, nobody can write them any more, so the receipt's count is
+    exactly what was dropped."""
     connection = db.session.connection()
     if not is_partitioned(connection):
         return 0
@@ -145,8 +145,7 @@ def drop_detached(counted: Collection[str] = ()) -> int:
         {"prefix": f"{TABLE}\\_y%"}).scalars()
     removed = 0
     for name in sorted(name for name in candidates if _NAME.match(name)):
-        if name not in counted:
-            removed += connection.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
+        removed += connection.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
         connection.execute(text(f'DROP TABLE "{name}"'))
         log.info("proof partition %s dropped (retention)", name)
     return removed

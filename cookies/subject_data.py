@@ -96,11 +96,13 @@ def visitors_of(account_ids: Iterable[str] | Select[Any]) -> list[tuple[str, str
 
 
 class ExpiredProofSweep:
-    """Deletes the consent records recorded before ``before``: on its first call, the whole
-    expired month partitions (PostgreSQL, cookies/partitions.py: detached by the first call,
+    """Deletes the consent records recorded before ``before``: first the whole expired month
+    partitions (PostgreSQL, cookies/partitions.py: detached by the first call, counted and
     dropped by the second); then, oldest first, one bounded batch per call (flushed, not
-    committed: the caller commits between batches, so no lock is held long); a call returns
-    how many went, 0 once none is left.
+    committed: the caller commits between calls, so no lock is held long). A call returns how
+    many went; the sweep is over when a call returns 0 and ``pending`` is false (the first call
+    returns only what an earlier, stopped sweep left detached: its months are counted when
+    dropped).
 
     A batch is a range of ``recorded_at``: its upper end is found in the index, and the next
     batch starts above it. Paging from the oldest row each time would walk again over the
@@ -112,8 +114,8 @@ class ExpiredProofSweep:
     def __init__(self, before: dt.datetime, batch: int):
         self.before, self.batch = before, batch
         self.after: dt.datetime | None = None
-        self.detached: list[str] = []
         self.months_done = False
+        self.pending = False  # months detached, waiting for the next call to count and drop them
 
     def __call__(self) -> int:
         at = ConsentRecord.recorded_at
@@ -122,19 +124,17 @@ class ExpiredProofSweep:
             self.months_done = True
             erasures.note_swept("consent", self.before)  # sealed leaves stay (docs/proofs.md)
             # Whole expired months go at once (PostgreSQL): detached in this call's transaction,
-            # which returns at once, and dropped in the next one's, so the proof table is locked
-            # only for the detach. Rows are deleted one by one only in the month that holds the
-            # cutoff and in the default partition.
+            # which takes them out of every reader's reach and locks the proof table for the
+            # detach alone, then counted and dropped in the next call's, which locks only the
+            # detached tables while their files are freed. Rows are deleted one by one only in
+            # the month that holds the cutoff and in the default partition.
             dropped = partitions.drop_detached()  # left by a sweep that stopped in between
-            detached, self.detached = partitions.detach_expired(self.before)
-            if detached:
-                return dropped + detached
-            if self.detached:  # empty months: nothing to wait for
-                partitions.drop_detached(self.detached)
-                self.detached = []
-        elif self.detached:
-            partitions.drop_detached(self.detached)
-            self.detached = []
+            self.pending = bool(partitions.detach_expired(self.before))
+            if self.pending:
+                return dropped
+        elif self.pending:
+            self.pending = False
+            dropped = partitions.drop_detached()
         window = [at < self.before] + ([at > self.after] if self.after is not None else [])
         boundary = db.session.execute(select(at).where(*window).order_by(at)
                                       .offset(max(self.batch, 1) - 1).limit(1)).scalar_one_or_none()

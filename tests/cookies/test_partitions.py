@@ -37,7 +37,7 @@ def _rows_in(table: str) -> int:
 
 def _drain(sweep) -> int:
     total = 0
-    while (done := sweep()):
+    while (done := sweep()) or sweep.pending:
         total += done
         db.session.commit()
     db.session.commit()
@@ -56,7 +56,7 @@ def test_sqlite_keeps_one_plain_table(app, backend):
         pytest.skip("the SQLite behaviour")
     _insert(NOW - dt.timedelta(days=400), NOW)
     assert not partitions.is_partitioned(db.session.connection())
-    assert partitions.ensure_months(NOW) == 0 and partitions.detach_expired(NOW) == (0, [])
+    assert partitions.ensure_months(NOW) == 0 and partitions.detach_expired(NOW) == []
     assert partitions.drop_detached() == 0
     assert _drain(ExpiredProofSweep(NOW - dt.timedelta(days=1), 100)) == 1
 
@@ -150,21 +150,60 @@ def _table_exists(name: str) -> bool:
 
 
 def test_writers_do_not_wait_while_an_expired_month_is_dropped(pg):
-    """The month is detached in one transaction and dropped in the next, which locks only the
-    detached table: a writer goes on while the month's files are freed."""
+    """The month is detached in one transaction, which takes its proofs out of reach, and
+    counted and dropped in the next, which locks only the detached table: a writer goes on
+    while the month's files are freed."""
     cutoff, expired_month = _expired_and_kept()
     sweep = ExpiredProofSweep(cutoff, 100)
-    assert sweep() == 2
-    assert _table_exists(expired_month)  # detached only: its files are not freed under the proof table's lock
+    assert sweep() == 0 and sweep.pending  # detached: counted when dropped, by the next call
+    assert _table_exists(expired_month)  # its files are not freed under the proof table's lock
     db.session.commit()
-    assert sweep() == 0  # the drop, not committed yet: its files would be freed at commit
+    assert db.session.execute(sa.select(sa.func.count()).select_from(ConsentRecord)).scalar_one() == 1
+    assert sweep() == 2 and not sweep.pending  # counted and dropped, not committed yet: freed at commit
     assert not _table_exists(expired_month)
     with db.engine.connect() as writer:
         writer.execute(sa.text("SET lock_timeout = '300ms'"))
         writer.execute(ConsentRecord.__table__.insert(), [_proof(NOW)])  # raises if it has to wait
         writer.commit()
     db.session.commit()
+    assert sweep() == 0 and not sweep.pending
     assert db.session.execute(sa.select(sa.func.count()).select_from(ConsentRecord)).scalar_one() == 2
+
+
+def test_the_receipt_counts_what_the_detached_month_held_when_dropped(pg):
+    """Counted once detached, the month can no longer change under the count: an erasure that
+    ran between the detach and the drop finds nothing there, and the receipt counts the
+    proofs the drop removed."""
+    cutoff, expired_month = _expired_and_kept()
+    sweep = ExpiredProofSweep(cutoff, 100)
+    assert sweep() == 0
+    db.session.commit()
+    gone = db.session.execute(sa.delete(ConsentRecord).where(ConsentRecord.visitor_id == "v" * 32)).rowcount
+    db.session.commit()
+    assert gone == 1  # the kept proof only: the detached month is out of the erasure's reach
+    assert _rows_in(expired_month) == 2
+    assert _drain(sweep) == 2
+
+
+def test_the_retention_job_sweeps_detached_months_within_one_pass(pg, app):
+    """The worker's retention pass goes on after the detach (a call that returns 0 with months
+    pending) and its receipt counts the dropped proofs."""
+    from datamap.models import Purge, PurgeStep
+    from datamap.sweeps import run_retention
+
+    clock.set_now(NOW)
+    months = app.config["CONSENT_PROOF_RETENTION_MONTHS"]
+    old = clock.add_months(NOW, -months - 2)
+    _insert(old, old + dt.timedelta(days=1), NOW)
+    partitions.ensure_months(old)
+    partitions.ensure_months(NOW)
+    db.session.commit()
+    assert run_retention() >= 2
+    assert db.session.execute(sa.select(sa.func.count()).select_from(ConsentRecord)).scalar_one() == 1
+    assert not _table_exists(partitions.partition_name(partitions.month_of(old)))
+    step = db.session.execute(sa.select(PurgeStep).join(Purge).where(
+        Purge.trigger == "retention", PurgeStep.table_name == "consent_records")).scalar_one()
+    assert step.rows == 2
 
 
 def test_a_month_left_detached_by_a_stopped_sweep_is_dropped_and_counted_by_the_next(pg):
@@ -176,7 +215,7 @@ def test_a_month_left_detached_by_a_stopped_sweep_is_dropped_and_counted_by_the_
     assert not _table_exists(expired_month)
 
 
-def test_an_empty_expired_month_is_dropped_at_once(pg):
+def test_an_empty_expired_month_is_dropped_too(pg):
     clock.set_now(NOW)
     partitions.ensure_months(dt.datetime(2026, 2, 10, tzinfo=UTC))
     partitions.ensure_months(NOW)
