@@ -10,6 +10,7 @@ database waits instead (more throughput per process on write-heavy loads, at the
 GIL on the CPU-bound reads); see "Performance of the consent API" in README.md for both measured.
 """
 import os
+import sys
 
 from consent_service.log_redaction import ACCESS_LOG_FORMAT
 
@@ -22,6 +23,19 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # client address: consent_service/log_redaction.py, docs/deployment.md "Logs".
 logger_class = "consent_service.log_redaction.AccessLogger"
 access_log_format = ACCESS_LOG_FORMAT
+
+
+def on_starting(server):
+    """Settings first: a bad one stops gunicorn here with one line naming the variable
+    (``Error: invalid settings: DSAR_DIGEST_HOUR must be…``, never its value) and exit status 1,
+    instead of each worker failing to build the app with a traceback."""
+    from consent_service import config
+
+    try:
+        config.load(os.environ)
+    except config.SettingsError as err:
+        print(f"Error: {err.format_message()}", file=sys.stderr, flush=True)
+        sys.exit(1)
 
 
 def child_exit(server, worker):

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -47,8 +48,16 @@ log = logging.getLogger(__name__)
 JSON_BODY_LIMIT = 64 * 1024
 
 
-class SettingsError(RuntimeError):
-    """One or more settings are invalid; ``problems`` maps each variable to what is wrong."""
+class SettingsError(click.ClickException, RuntimeError):
+    """One or more settings are invalid; ``problems`` maps each variable to what is wrong.
+
+    Also a ``click.ClickException``: any ``flask`` command (``flask worker``, ``flask db upgrade``…)
+    that cannot build the app for a bad setting prints ``Error: invalid settings: NAME what is
+    wrong`` on one line and exits 1, with no traceback. The messages name the variable and the
+    rule, never the value (a secret or a database password must not reach a terminal or a log).
+    Gunicorn checks the same way before its workers start (``on_starting`` in gunicorn.conf.py)."""
+
+    exit_code = 1
 
     def __init__(self, problems: dict[str, str], report: Settings | None = None):
         self.problems, self.report = problems, report

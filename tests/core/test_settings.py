@@ -256,10 +256,52 @@ def test_the_worker_refuses_to_start_on_postgresql_without_secret_key():
 
 
 def test_the_web_server_does_not_start_with_an_invalid_setting_and_names_it(tmp_path):
-    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-    done = subprocess.run([str(Path(sys.executable).with_name("gunicorn")), "--bind", "127.0.0.1:0", "--workers", "1",
-                           "consent_service:create_app()"],
-                          env={**clean, "DSAR_DIGEST_HOUR": "25", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
-                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    done = _gunicorn({"DSAR_DIGEST_HOUR": "25", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
     assert done.returncode != 0
     assert "invalid settings: DSAR_DIGEST_HOUR must be a whole number between 0 and 23" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def _clean_env() -> dict:
+    return {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+
+
+def _gunicorn(env: dict) -> subprocess.CompletedProcess:
+    """gunicorn as the Procfile starts it (its gunicorn.conf.py is read from the checkout)."""
+    return subprocess.run([str(Path(sys.executable).with_name("gunicorn")), "--bind", "127.0.0.1:0", "--workers", "1",
+                           "consent_service:create_app()"], env={**_clean_env(), **env},
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+
+
+# (environment, the one line expected, a secret of that environment that must not be printed)
+BAD_STARTS = [
+    ({"SECRET_KEY": "sekrit-key", "DSAR_DIGEST_HOUR": "abc"},
+     "invalid settings: DSAR_DIGEST_HOUR must be a whole number between 0 and 23", "sekrit-key"),
+    ({"SECRET_KEY": "sekrit-key", "DATABASE_URL": "u:sekrit-pw@db-host/consent"},
+     "invalid settings: DATABASE_URL must be a database URL", "sekrit-pw"),
+    ({"DATABASE_URL": "postgresql://u:sekrit-pw@127.0.0.1:1/db"},
+     "invalid settings: SECRET_KEY is required with a PostgreSQL DATABASE_URL", "sekrit-pw"),
+]
+
+
+@pytest.mark.parametrize("command", [["worker", "--once"], ["db", "upgrade"], ["routes"]])
+@pytest.mark.parametrize(("env", "line", "secret"), BAD_STARTS)
+def test_a_flask_command_stops_on_a_bad_setting_with_one_line_naming_it(command, env, line, secret, tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/x.db", **env}
+    done = subprocess.run([str(Path(sys.executable).with_name("flask")), "--app", "consent_service", *command],
+                          env={**_clean_env(), **env}, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 1, done.stderr
+    errors = [text for text in done.stderr.splitlines() if text.startswith("Error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"Error: {line}"), done.stderr
+    assert "Traceback" not in done.stderr and 'File "' not in done.stderr, done.stderr
+    assert secret not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(("env", "line", "secret"), BAD_STARTS)
+def test_gunicorn_stops_on_a_bad_setting_with_one_line_naming_it_before_any_worker(env, line, secret, tmp_path):
+    done = _gunicorn({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db", **env})
+    assert done.returncode == 1, done.stderr
+    errors = [text for text in done.stderr.splitlines() if "Error" in text]
+    assert len(errors) == 1 and errors[0].startswith(f"Error: {line}"), done.stderr
+    assert "Traceback" not in done.stderr and "Booting worker" not in done.stderr, done.stderr
+    assert secret not in done.stdout + done.stderr
