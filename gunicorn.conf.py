@@ -28,7 +28,12 @@ access_log_format = ACCESS_LOG_FORMAT
 def on_starting(server):
     """Settings first: a bad one stops gunicorn here with one line naming the variable
     (``Error: invalid settings: DSAR_DIGEST_HOUR must be…``, never its value) and exit status 1,
-    instead of each worker failing to build the app with a traceback."""
+    instead of each worker failing to build the app with a traceback.
+
+    Then, with PROMETHEUS_MULTIPROC_DIR, the metric files of an earlier run go: prometheus-client
+    sums every file in that directory, so the files of workers that died with the last master
+    (a restarted container keeps its /run) would count forever. The directory belongs to this
+    gunicorn alone (docs/deployment.md): `flask worker` and another instance never share it."""
     from consent_service import config
 
     try:
@@ -36,6 +41,20 @@ def on_starting(server):
     except config.SettingsError as err:
         print(f"Error: {err.format_message()}", file=sys.stderr, flush=True)
         sys.exit(1)
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        _clear_metric_files(directory)
+
+
+def _clear_metric_files(directory):
+    """Remove prometheus-client's files (``*.db``) from ``directory``, creating it when missing;
+    anything else there is left alone."""
+    from pathlib import Path
+
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink(missing_ok=True)
 
 
 def child_exit(server, worker):

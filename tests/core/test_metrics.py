@@ -3,11 +3,18 @@ database at scrape time."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
+from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from prometheus_client.parser import text_string_to_metric_families
 
 from consent_service import clock, create_app, worker
@@ -149,3 +156,58 @@ def test_the_documented_alert_rules_read_metrics_the_service_exports(client, doc
 
 def test_the_readme_and_the_operations_guide_give_the_same_alert_rules():
     assert alert_rules("README.md") == alert_rules("docs/operations.md")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return answer.status, answer.read().decode()
+
+
+def test_gunicorn_clears_the_metric_files_of_an_earlier_run_when_it_starts(tmp_path):
+    """prometheus-client sums every file of PROMETHEUS_MULTIPROC_DIR: gunicorn.conf.py's
+    on_starting removes those of the workers of an earlier run, then the new workers' count."""
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    stale = directory / "counter_99999.db"
+    counts = MmapedDict(str(stale))
+    counts.write_value(mmap_key("consent_decisions", "consent_decisions_total", ["site", "action"],
+                                ["stale-site", "accept_all"], "Consent decisions."), 41.0, 0.0)
+    counts.close()
+    (directory / "notes.txt").write_text("not a metric file")
+    port = _free_port()
+    env = {**{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}, "SECRET_KEY": "k",
+           "DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "PROMETHEUS_MULTIPROC_DIR": str(directory)}
+    conf = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
+    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "--config", str(conf),
+                               "--bind", f"127.0.0.1:{port}", "--workers", "2", "consent_service:create_app()"],
+                              env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if _get(f"http://127.0.0.1:{port}/healthz")[0] == 200:
+                    break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+        assert not stale.exists() and (directory / "notes.txt").exists()
+        for _ in range(4):
+            _get(f"http://127.0.0.1:{port}/healthz")
+        status, text = _get(f"http://127.0.0.1:{port}/metrics")
+        assert status == 200
+        samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+                   for family in text_string_to_metric_families(text) for s in family.samples}
+        assert not [key for key in samples if ("site", "stale-site") in key[1]]
+        answered = sum(value for (name, labels), value in samples.items()
+                       if name == "consent_http_request_duration_seconds_count" and ("route", "/healthz") in labels)
+        assert answered >= 5  # every worker's count, from the new files
+        assert list(directory.glob("*.db"))
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)

@@ -3,6 +3,7 @@ holds the deployment the host test runs (PostgreSQL, Redis, migrations, two web,
 nginx) with the settings that deployment needs, and its nginx file is valid for nginx."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -48,6 +49,22 @@ def test_the_image_installs_the_wheel_and_serves_with_the_projects_gunicorn_sett
     assert "/opt/consent-service/venv/bin/pip install --no-cache-dir /wheels/*.whl" in dockerfile
     assert "COPY gunicorn.conf.py /etc/consent-service/gunicorn.conf.py" in dockerfile
     assert '"--config", "/etc/consent-service/gunicorn.conf.py"' in dockerfile and "USER consent" in dockerfile
+
+
+def test_each_web_instance_has_a_metrics_directory_of_its_own(compose):
+    """gunicorn empties PROMETHEUS_MULTIPROC_DIR when it starts (gunicorn.conf.py), so no other
+    process may keep live files there: in compose each container has its own (the image's, no
+    volume), on a host each web unit its runtime directory and the worker none."""
+    directory = re.search(r"PROMETHEUS_MULTIPROC_DIR=(\S+)", (DEPLOY / "Dockerfile").read_text()).group(1)
+    for name, service in compose["services"].items():
+        mounted = [str(volume).split(":")[1] for volume in service.get("volumes", []) if ":" in str(volume)]
+        assert not [m for m in mounted if (directory + "/").startswith(m.rstrip("/") + "/")], name
+        assert "PROMETHEUS_MULTIPROC_DIR" not in (service.get("environment") or {}), name
+    web = (DEPLOY / "systemd" / "consent-web@.service").read_text()
+    assert "RuntimeDirectory=consent-web-%i" in web
+    assert "Environment=PROMETHEUS_MULTIPROC_DIR=/run/consent-web-%i" in web
+    assert "PROMETHEUS_MULTIPROC_DIR" not in (DEPLOY / "systemd" / "consent-worker@.service").read_text()
+    assert "PROMETHEUS_MULTIPROC_DIR" not in (DEPLOY / "env.example").read_text()
 
 
 @pytest.mark.skipif(shutil.which("nginx") is None, reason="needs Debian's nginx (apt-get install nginx)")
