@@ -3,6 +3,11 @@
 Every page and mail a tenant or a DPO reads writes its dates through these functions:
 « lundi 2 mars 2026 », « 29 novembre 2026 à 14 h 02 », « 1 234,56 € »; in English
 "Monday 2 March 2026", "29 November 2026 at 14:02", "€1,234.56".
+
+French dates and times hold together with no-break spaces (U+00A0), so a narrow table cell never
+wraps between « 14 h » and « 02 », nor between « 1er » and « mars »: inside a time (« 14 h 02 »),
+after « à », and between the day, the month and the year. Only the space after the weekday and
+the one before « à » may break. Plain-text mails carry them as UTF-8 like any other letter.
 """
 from __future__ import annotations
 
@@ -50,7 +55,8 @@ def day(value: dt.date | dt.datetime | None, locale: str = "fr", *, weekday: boo
         value = paris(value).date()
     locale = locale_of(locale)
     number = "1er" if locale == "fr" and value.day == 1 else str(value.day)
-    text = f"{number} {MONTHS[locale][value.month - 1]} {value.year}"
+    space = NBSP if locale == "fr" else " "
+    text = f"{number}{space}{MONTHS[locale][value.month - 1]}{space}{value.year}"
     return f"{WEEKDAYS[locale][value.weekday()]} {text}" if weekday else text
 
 
@@ -61,7 +67,7 @@ def moment(value: dt.datetime | None, locale: str = "fr") -> str:
     local = paris(value)
     locale = locale_of(locale)
     if locale == "fr":
-        return f"{day(local.date(), 'fr')} à {local.hour} h {local.minute:02d}"
+        return f"{day(local.date(), 'fr')} à{NBSP}{local.hour}{NBSP}h{NBSP}{local.minute:02d}"
     return f"{day(local.date(), 'en')} at {local.hour:02d}:{local.minute:02d}"
 
 

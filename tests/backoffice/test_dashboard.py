@@ -64,7 +64,7 @@ def test_the_counts_are_open_overdue_and_due_this_week(dpo_client, bo):
     assert counts.week_ends_on == dt.date(2027, 3, 7)
     assert counts.by_status == {"awaiting_verification": 9, "rejected": 5}
     page = dpo_client.get("/backoffice/", headers=HTML).get_data(as_text=True)
-    assert _figure(page, "week") == 3 and "à échéance d'ici dimanche 7 mars 2027" in html.unescape(page)
+    assert _figure(page, "week") == 3 and "à échéance d'ici dimanche 7\u00a0mars\u00a02027" in html.unescape(page)
 
 
 def test_the_overdue_figure_leads_to_the_overdue_register(dpo_client):

@@ -299,7 +299,7 @@ def test_every_mail_speaks_french_then_english(bo, dsar_request):
             check(part, f"{lang} completion without an export")
     db.session.rollback()
     _, text, _ = notify.render("dpo_notice", "fr", request.reference, r=request)
-    assert "Type : accès" in text and "Canal : courrier" in text and "h " in text  # « à 10 h 00 »
+    assert "Type : accès" in text and "Canal : courrier" in text and "\u00a0h\u00a0" in text  # « à 10 h 00 », no-break spaces
 
 
 def test_a_purge_receipt_names_the_services_own_data_and_why_it_keeps_some(dpo_client, everything):
@@ -346,8 +346,11 @@ def test_the_address_check_notes_and_refusals_are_translated(bo):
 def test_times_are_paris_times_in_words_on_pages_and_mails(bo, dpo_client, dsar_request):
     # Winter (UTC+1) and summer (UTC+2, the Paris day after the UTC one).
     for received, french, english in (
-            (dt.datetime(2027, 2, 26, 13, 2, tzinfo=dt.UTC), "26 février 2027 à 14 h 02", "26 February 2027 at 14:02"),
-            (dt.datetime(2026, 7, 14, 22, 30, tzinfo=dt.UTC), "15 juillet 2026 à 0 h 30", "15 July 2026 at 00:30")):
+            # No-break spaces hold a French date and its time together (consent_service/i18n.py).
+            (dt.datetime(2027, 2, 26, 13, 2, tzinfo=dt.UTC), "26\u00a0février\u00a02027 à\u00a014\u00a0h\u00a002",
+             "26 February 2027 at 14:02"),
+            (dt.datetime(2026, 7, 14, 22, 30, tzinfo=dt.UTC), "15\u00a0juillet\u00a02026 à\u00a00\u00a0h\u00a030",
+             "15 July 2026 at 00:30")):
         reference = dsar_request(received_at=received, email=f"paris{received.month}@example.fr")
         for lang, words in (("fr", french), ("en", english)):
             page = html.unescape(dpo_client.get(f"/backoffice/requests/{reference}?lang={lang}", headers=HTML)

@@ -26,7 +26,7 @@ def test_the_acknowledgement_arrives_in_french_and_its_link_verifies(client, adm
     assert reference in ack["Subject"] and "confirmez" in ack["Subject"]
     text = ack.get_body(("plain",)).get_content()
     html = ack.get_body(("html",)).get_content()
-    assert "1er mars 2027" in text and "Bonjour" in text and 'lang="fr"' in html
+    assert "1er\u00a0mars\u00a02027" in text and "Bonjour" in text and 'lang="fr"' in html
     path = link_in(ack)
     assert path.replace("&", "&amp;") in html or path in html
     page = client.get(path)
@@ -149,7 +149,7 @@ def test_every_subject_mail_has_a_text_and_an_html_part(client, admin, smtp):
         assert mail["Auto-Submitted"] == "auto-generated" and reference in mail["Subject"]
     assert len({m["Message-ID"] for m in mails}) == 4
     extension = mails[2].get_body(("plain",)).get_content()
-    assert "Complexe" in extension and "30 avril 2027" in extension
+    assert "Complexe" in extension and "30\u00a0avril\u00a02027" in extension
 
 
 def test_the_dpo_sees_failed_mail_and_can_queue_it_again(client, admin, app):

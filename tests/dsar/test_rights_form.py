@@ -82,7 +82,7 @@ def test_a_submission_opens_the_case_and_answers_its_reference_and_due_date_in_w
     case, = requests()
     assert case.channel == "web" and case.type == "access" and case.locale == "fr"
     assert case.email == "locataire@example.fr" and case.status == "awaiting_verification"
-    assert case.reference in body and "Nous vous répondrons au plus tard le lundi 1er mars 2027." in body
+    assert case.reference in body and "Nous vous répondrons au plus tard le lundi 1er\u00a0mars\u00a02027." in body
     assert "Et maintenant ?" in body and "locataire@example.fr" in body and "CNIL" in body
     # The same e-mails as the API: the acknowledgement with its link, the DPO's notice.
     to_subject, = outbox("locataire@example.fr")

@@ -135,7 +135,7 @@ def test_extend_moves_the_deadline_to_three_months_once_and_tells_why(client, ad
     assert body["extended"] is True and body["due_on"] == "2027-04-30" and body["due_at"] == "2027-04-30T21:59:59Z"
     assert body["events"][-1]["kind"] == "extended" and "2027-04-30" in body["events"][-1]["note"]
     mail = outbox("dominique@example.fr")[-1]
-    assert "Demande complexe : plusieurs bases à consulter." in mail.text and "30 avril 2027" in mail.text
+    assert "Demande complexe : plusieurs bases à consulter." in mail.text and "30\u00a0avril\u00a02027" in mail.text
     again = act(client, admin, case, "extend", reason="encore")
     assert again.status_code == 409 and "already" in again.get_json()["message"]
 
