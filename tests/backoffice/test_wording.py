@@ -299,7 +299,8 @@ def test_every_mail_speaks_french_then_english(bo, dsar_request):
             check(part, f"{lang} completion without an export")
     db.session.rollback()
     _, text, _ = notify.render("dpo_notice", "fr", request.reference, r=request)
-    assert "Type : accès" in text and "Canal : courrier" in text and "\u00a0h\u00a0" in text  # « à 10 h 00 », no-break spaces
+    # « à 10 h 00 », with no-break spaces
+    assert "Type : accès" in text and "Canal : courrier" in text and "\u00a0h\u00a0" in text
 
 
 def test_a_purge_receipt_names_the_services_own_data_and_why_it_keeps_some(dpo_client, everything):
