@@ -40,6 +40,7 @@ import os
 import random
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -168,8 +169,6 @@ def _vacuum(db, table: str) -> None:
 def _free_file_seconds(size: int) -> float:
     """What this disk takes to free ``size`` bytes of a written file (truncating it, as
     PostgreSQL does to a dropped table's files): the floor of any drop, whatever the database."""
-    import tempfile
-
     chunk = os.urandom(1 << 20)
     with tempfile.NamedTemporaryFile(dir=os.environ.get("BENCH_FREE_DIR", "/var/tmp")) as handle:
         for _ in range(max(size >> 20, 1)):
